@@ -1,0 +1,318 @@
+"""The intermediate representation every codec converts to and from.
+
+One IR instead of pairwise converters: each protocol codec only knows its own wire
+format and this module, so N codecs give N*(N-1) directions. The IR is the union of
+what the protocols can say (thinking with signatures, redacted thinking, cache markers,
+parallel tool calls, documents, audio), so that A -> IR -> A is the identity and
+nothing is dropped silently on the way to another protocol.
+
+Conventions that every codec relies on:
+
+- Token counts follow the *inclusive* convention (OpenAI's): ``Usage.input_tokens``
+  includes cached reads and cache writes, ``Usage.output_tokens`` includes reasoning.
+  Codecs for exclusive formats (Anthropic input, Gemini thoughts) convert at the edge.
+- Tool-call arguments are kept as JSON *text*, because OpenAI sends text that is not
+  always valid JSON; object-based formats parse it when they render.
+- ``extra`` dicts hold fields of the source protocol that have no IR field. They are
+  rendered back only into the same protocol (``source``); for any other target the
+  pipeline either drops them by a documented rule or refuses the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Protocol = Literal["openai_chat", "openai_responses", "anthropic", "gemini"]
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+
+# Why a message ended, in one vocabulary. Codecs map their enums onto these and keep
+# the native value in ``raw_stop_reason`` so the same protocol gets it back verbatim.
+StopReason = Literal[
+    "end_turn",  # natural end: OpenAI stop, Anthropic end_turn, Gemini STOP
+    "max_tokens",  # output budget hit: length / max_tokens / MAX_TOKENS
+    "stop_sequence",  # a caller stop sequence matched
+    "tool_use",  # the model asks for tool results: tool_calls / tool_use
+    "content_filter",  # refusal / safety / recitation / blocklist
+    "pause_turn",  # Anthropic server-tool pause
+    "context_window",  # Anthropic model_context_window_exceeded
+    "error",  # malformed function call and other model-side failures
+    "other",
+]
+
+ErrorKind = Literal[
+    "invalid_request",  # 400
+    "authentication",  # 401
+    "billing",  # 402
+    "permission",  # 403
+    "not_found",  # 404
+    "request_too_large",  # 413
+    "rate_limit",  # 429
+    "api_error",  # 500
+    "not_implemented",  # 501: the gateway cannot do this (yet)
+    "overloaded",  # 529 / 503
+    "timeout",  # 504
+]
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(slots=True)
+class Text:
+    text: str
+    cache_control: dict | None = None  # Anthropic {"type":"ephemeral","ttl":...}
+    signature: str | None = None  # Gemini thoughtSignature riding on a text part
+    citations: list | None = None  # native citation objects of ``source`` protocol
+
+
+@dataclass(slots=True)
+class Image:
+    media_type: str | None = None
+    data: str | None = None  # base64, no data: prefix
+    url: str | None = None  # http(s) or gs:// reference; exactly one of data/url
+    detail: str | None = None  # OpenAI detail hint
+    cache_control: dict | None = None
+
+
+@dataclass(slots=True)
+class Document:
+    """A PDF or other file: OpenAI ``file`` part, Anthropic ``document``, Gemini data."""
+
+    media_type: str | None = None
+    data: str | None = None  # base64
+    url: str | None = None
+    text: str | None = None  # plain-text document source
+    title: str | None = None
+    filename: str | None = None
+    file_id: str | None = None  # provider file reference (OpenAI file_id)
+    context: str | None = None
+    citations: dict | None = None
+    cache_control: dict | None = None
+
+
+@dataclass(slots=True)
+class Audio:
+    media_type: str  # audio/wav, audio/mp3 ...
+    data: str  # base64
+
+
+@dataclass(slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, possibly partial/invalid when it came from OpenAI
+    signature: str | None = None  # Gemini thoughtSignature of the functionCall part
+    cache_control: dict | None = None
+
+
+@dataclass(slots=True)
+class ToolResult:
+    call_id: str
+    content: list[Part]  # Text / Image / Document
+    name: str | None = None  # the called function's name, when the format carries it
+    is_error: bool | None = None
+    cache_control: dict | None = None
+
+
+@dataclass(slots=True)
+class Thinking:
+    """Reasoning the model showed. ``origin`` is the provider protocol that made it.
+
+    Signatures and redacted data are opaque and only valid for their ``origin``; the
+    pipeline strips them before the history is sent to any other provider.
+    """
+
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None  # Anthropic redacted_thinking.data
+    origin: Protocol | None = None
+
+
+Part = Text | Image | Document | Audio | ToolCall | ToolResult | Thinking
+
+
+# ------------------------------------------------------------------------ request
+
+
+@dataclass(slots=True)
+class Message:
+    role: Role
+    parts: list[Part]
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class Tool:
+    name: str
+    description: str | None = None
+    parameters: dict | None = None  # JSON Schema of the arguments object
+    strict: bool | None = None
+    cache_control: dict | None = None
+
+
+@dataclass(slots=True)
+class ToolChoice:
+    mode: Literal["auto", "none", "required", "tool"]
+    name: str | None = None  # with mode "tool"
+    allowed: list[str] | None = None  # Gemini allowedFunctionNames with "required"
+
+
+@dataclass(slots=True)
+class ResponseFormat:
+    type: Literal["text", "json_object", "json_schema"]
+    schema: dict | None = None
+    name: str | None = None
+    description: str | None = None
+    strict: bool | None = None
+
+
+@dataclass(slots=True)
+class Reasoning:
+    """Caller's reasoning request; every field optional, see docs/conversion.md."""
+
+    effort: str | None = None  # none|minimal|low|medium|high|xhigh|max
+    budget_tokens: int | None = None
+    enabled: bool | None = None  # False: explicitly off
+    adaptive: bool | None = None
+    include_thoughts: bool | None = None
+
+
+@dataclass(slots=True)
+class Request:
+    model: str
+    messages: list[Message]
+    source: Protocol
+    stream: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    n: int | None = None
+    stop: list[str] | None = None
+    user: str | None = None
+    tools: list[Tool] = field(default_factory=list)
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    reasoning: Reasoning | None = None
+    include_usage: bool = False  # OpenAI stream_options.include_usage
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    cache_control: dict | None = None  # Anthropic top-level automatic breakpoint
+    extra: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------- response
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0  # inclusive of cache reads and writes
+    output_tokens: int = 0  # inclusive of reasoning
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class Choice:
+    parts: list[Part]
+    stop_reason: StopReason | None
+    index: int = 0
+    stop_sequence: str | None = None
+    raw_stop_reason: str | None = None  # native value, for the same protocol only
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Response:
+    id: str
+    model: str
+    choices: list[Choice]
+    source: Protocol
+    usage: Usage | None = None
+    created: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Error:
+    kind: ErrorKind
+    message: str
+    status: int
+    param: str | None = None
+    code: str | None = None
+
+
+# ------------------------------------------------------------------ stream events
+
+
+@dataclass(slots=True)
+class MessageStart:
+    id: str
+    model: str
+    usage: Usage | None = None  # best-known input count at the start
+    created: int | None = None
+
+
+@dataclass(slots=True)
+class BlockStart:
+    """A content block opens. ``part`` is an empty Text, Thinking, or a ToolCall with
+    its id and name and whatever arguments arrived in the opening chunk."""
+
+    index: int
+    part: Text | Thinking | ToolCall
+
+
+@dataclass(slots=True)
+class BlockDelta:
+    index: int
+    kind: Literal["text", "arguments", "thinking", "signature"]
+    text: str
+
+
+@dataclass(slots=True)
+class BlockStop:
+    index: int
+
+
+@dataclass(slots=True)
+class UsageUpdate:
+    """Cumulative usage seen mid-stream (Gemini repeats it on every chunk)."""
+
+    usage: Usage
+
+
+@dataclass(slots=True)
+class Finish:
+    stop_reason: StopReason | None
+    usage: Usage | None = None
+    stop_sequence: str | None = None
+    raw_stop_reason: str | None = None
+
+
+@dataclass(slots=True)
+class StreamError:
+    error: Error
+
+
+Event = MessageStart | BlockStart | BlockDelta | BlockStop | UsageUpdate | Finish | StreamError
+
+
+@dataclass(slots=True)
+class RenderContext:
+    """What a renderer needs that the translators may not compute themselves (no clocks,
+    no randomness in translators/): the addon supplies it per request."""
+
+    model: str  # model name to report to the caller
+    created: int  # unix seconds, for formats that require a timestamp
+    request_id: str  # seed for ids the target format requires but the source lacks
+    include_usage: bool = False
+    source: Protocol | None = None  # protocol of the upstream that produced the data
+    input_tokens_estimate: int = 0  # for formats that must report input usage up front
+    framing: Literal["sse", "json_array"] = "sse"  # Gemini streams come in either
