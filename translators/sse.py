@@ -25,7 +25,7 @@ class SSEDecoder:
     and are not handled; ``id:``/``retry:`` fields and comments are ignored.
     """
 
-    __slots__ = ("_buf", "_event", "_data")
+    __slots__ = ("_buf", "_data", "_event")
 
     def __init__(self) -> None:
         self._buf = b""
@@ -85,7 +85,7 @@ class JSONArrayDecoder:
     costs a few C-level searches rather than a Python loop per byte.
     """
 
-    __slots__ = ("_buf", "_pos", "_depth", "_in_string", "_escape", "_start")
+    __slots__ = ("_buf", "_depth", "_escape", "_in_string", "_pos", "_start")
 
     def __init__(self) -> None:
         self._buf = b""

@@ -1,0 +1,219 @@
+"""rules.yaml: providers, model routing and routes, parsed into immutable records.
+
+Pure: ``parse_rules`` takes the YAML text and an environment mapping and either returns
+``Rules`` or raises ``RulesError`` naming the file, the key path and the problem, so a
+user can fix a bad file from one line of output. The addon that loads and reloads the
+file (``gateway.py``) turns that error into an ``OptionsError`` at start-up and into a
+logged warning on reload.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+ProviderProtocol = Literal["openai", "anthropic", "gemini"]
+PROVIDER_PROTOCOLS: tuple[ProviderProtocol, ...] = ("openai", "anthropic", "gemini")
+
+DEFAULT_CONVERTER_PREFIXES: dict[str, str] = {
+    "openai": "/openai",
+    "anthropic": "/anthropic",
+    "gemini": "/gemini",
+}
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class RulesError(ValueError):
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source = source
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    protocol: ProviderProtocol
+    base_url: str
+    # Empty means "no key configured": the caller's own credential is forwarded.
+    api_key: str = field(default="", repr=False)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRule:
+    match: str
+    provider: str
+    model: str | None = None
+    max_tokens: int | None = None  # default output budget where the target requires one
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    provider: Provider
+    model: str  # the name the upstream gets
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    native: bool = True
+    converters: tuple[tuple[str, str], ...] = tuple(DEFAULT_CONVERTER_PREFIXES.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    providers: Mapping[str, Provider]
+    models: tuple[ModelRule, ...]
+    routes: Routes = Routes()
+
+    def resolve(self, model: str) -> Resolution | None:
+        """``provider/model`` always wins; otherwise the first matching glob."""
+        prefix, sep, rest = model.partition("/")
+        if sep and rest and prefix in self.providers:
+            return Resolution(self.providers[prefix], rest)
+        for rule in self.models:
+            if fnmatch.fnmatchcase(model, rule.match):
+                return Resolution(
+                    self.providers[rule.provider], rule.model or model, rule.max_tokens
+                )
+        return None
+
+
+def expand_env(value: str, env: Mapping[str, str]) -> str:
+    """``${VAR}`` and ``${VAR:-default}``; an unset variable without default is empty."""
+    return _ENV_REF.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
+
+
+def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
+    unknown = set(data) - {"providers", "models", "routes"}
+    if unknown:
+        raise RulesError(
+            source, sorted(unknown)[0], "unknown key (expected providers, models, routes)"
+        )
+    providers = _parse_providers(data.get("providers"), source, env)
+    models = _parse_models(data.get("models", []), source, providers)
+    routes = _parse_routes(data.get("routes"), source)
+    return Rules(providers=providers, models=models, routes=routes)
+
+
+def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
+    if not isinstance(raw, dict) or not raw:
+        raise RulesError(source, "providers", "must be a non-empty mapping of provider names")
+    providers: dict[str, Provider] = {}
+    for name, spec in raw.items():
+        key = f"providers.{name}"
+        if not isinstance(spec, dict):
+            raise RulesError(source, key, "must be a mapping with protocol and base_url")
+        unknown = set(spec) - {"protocol", "base_url", "api_key", "headers"}
+        if unknown:
+            raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
+        protocol = spec.get("protocol")
+        if protocol not in PROVIDER_PROTOCOLS:
+            raise RulesError(
+                source,
+                f"{key}.protocol",
+                f"must be one of openai, anthropic, gemini (got {protocol!r})",
+            )
+        base_url = expand_env(_string(spec.get("base_url"), source, f"{key}.base_url"), env)
+        if not base_url.startswith(("http://", "https://")):
+            raise RulesError(
+                source, f"{key}.base_url", f"must start with http:// or https:// (got {base_url!r})"
+            )
+        api_key = spec.get("api_key", "")
+        api_key = expand_env(_string(api_key, source, f"{key}.api_key"), env) if api_key else ""
+        headers = spec.get("headers") or {}
+        if not isinstance(headers, dict):
+            raise RulesError(
+                source, f"{key}.headers", "must be a mapping of header names to values"
+            )
+        providers[str(name)] = Provider(
+            name=str(name),
+            protocol=protocol,
+            base_url=base_url.rstrip("/"),
+            api_key=api_key.strip(),
+            headers=tuple(
+                (str(k).lower(), expand_env(_string(v, source, f"{key}.headers.{k}"), env))
+                for k, v in headers.items()
+            ),
+        )
+    return providers
+
+
+def _parse_models(
+    raw: Any, source: str, providers: Mapping[str, Provider]
+) -> tuple[ModelRule, ...]:
+    if not isinstance(raw, list):
+        raise RulesError(source, "models", "must be a list of {match, provider, model?} entries")
+    rules = []
+    for i, entry in enumerate(raw):
+        key = f"models[{i}]"
+        if not isinstance(entry, dict):
+            raise RulesError(source, key, "must be a mapping with match and provider")
+        unknown = set(entry) - {"match", "provider", "model", "max_tokens"}
+        if unknown:
+            raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
+        match = _string(entry.get("match"), source, f"{key}.match")
+        provider = _string(entry.get("provider"), source, f"{key}.provider")
+        if provider not in providers:
+            known = ", ".join(sorted(providers))
+            raise RulesError(
+                source, f"{key}.provider", f"no provider named {provider!r} (known: {known})"
+            )
+        model = entry.get("model")
+        if model is not None:
+            model = _string(model, source, f"{key}.model")
+        max_tokens = entry.get("max_tokens")
+        if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
+            raise RulesError(source, f"{key}.max_tokens", "must be a positive integer")
+        rules.append(ModelRule(match, provider, model, max_tokens))
+    return tuple(rules)
+
+
+def _parse_routes(raw: Any, source: str) -> Routes:
+    if raw is None:
+        return Routes()
+    if not isinstance(raw, dict):
+        raise RulesError(source, "routes", "must be a mapping with native and converters")
+    unknown = set(raw) - {"native", "converters"}
+    if unknown:
+        raise RulesError(source, f"routes.{sorted(unknown)[0]}", "unknown key")
+    native = raw.get("native", True)
+    if not isinstance(native, bool):
+        raise RulesError(source, "routes.native", "must be true or false")
+    converters = raw.get("converters", DEFAULT_CONVERTER_PREFIXES)
+    if not isinstance(converters, dict):
+        raise RulesError(
+            source, "routes.converters", "must map openai/anthropic/gemini to a path prefix"
+        )
+    pairs = []
+    for fmt, prefix in converters.items():
+        key = f"routes.converters.{fmt}"
+        if fmt not in DEFAULT_CONVERTER_PREFIXES:
+            raise RulesError(source, key, "must be one of openai, anthropic, gemini")
+        prefix = _string(prefix, source, key)
+        if not prefix.startswith("/") or prefix == "/" or prefix.endswith("/"):
+            raise RulesError(source, key, f"must be a path like /openai (got {prefix!r})")
+        pairs.append((fmt, prefix))
+    return Routes(native=native, converters=tuple(pairs))
+
+
+def _string(value: Any, source: str, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RulesError(source, key, f"must be a non-empty string (got {value!r})")
+    return value

@@ -1,0 +1,92 @@
+"""Loads rules.yaml from the ``rules`` option and reloads it when the file changes.
+
+A mitmproxy addon in the style of mitmproxy's own: the option is registered in
+``load``, read in ``configure`` (where a bad file is an ``OptionsError``, so mitmdump
+refuses to start and says why), and a background task polls the file so edits apply
+without a restart; a bad edit is logged and the previous rules stay in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from mitmproxy import ctx, exceptions
+
+from addons.rules import Rules, RulesError, parse_rules
+
+log = logging.getLogger("gateway")
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "rules.yaml"
+POLL_SECONDS = 0.5
+
+
+def read_rules(path: Path) -> Rules:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise RulesError(str(path), "(file)", f"cannot be read: {e.strerror}") from None
+    return parse_rules(text, str(path), os.environ)
+
+
+class RulesFile:
+    def __init__(self) -> None:
+        self.rules: Rules | None = None
+        self.path: Path = DEFAULT_PATH
+        self._stamp: tuple[int, int] | None = None
+        self._watcher: asyncio.Task | None = None
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "rules",
+            str,
+            "",
+            "Path of the gateway's rules.yaml (providers, model routing, routes). "
+            "Default: rules.yaml next to the addons/ folder.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "rules" not in updated:
+            return
+        self.path = Path(ctx.options.rules).expanduser() if ctx.options.rules else DEFAULT_PATH
+        try:
+            self.rules = read_rules(self.path)
+        except RulesError as e:
+            raise exceptions.OptionsError(f"Invalid rules file: {e}") from None
+        self._stamp = _stamp(self.path)
+        log.info("gateway: loaded %s", self.path)
+
+    def running(self) -> None:
+        if self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def done(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            self.reload_if_changed()
+
+    def reload_if_changed(self) -> None:
+        stamp = _stamp(self.path)
+        if stamp is None or stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            self.rules = read_rules(self.path)
+        except RulesError as e:
+            log.error("gateway: kept the previous rules; the edited file is invalid: %s", e)
+            return
+        log.info("gateway: reloaded %s", self.path)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size

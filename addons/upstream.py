@@ -1,0 +1,114 @@
+"""Where a request goes upstream and with which credential.
+
+Each provider follows its official SDK's ``base_url`` convention (OpenAI's includes
+``/v1``; Anthropic's and Gemini's are the host root), so users can copy base URLs from
+their SDK set-up. Credentials: a configured key replaces whatever the caller sent; with
+no key configured, the caller's own credential is forwarded in the provider's header
+style. The key never goes into a URL, a log line or a flow annotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from urllib.parse import urlencode
+
+from addons.routes import Endpoint
+from addons.rules import Provider, ProviderProtocol
+from translators.ir import Protocol
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key")
+
+# Headers that only mean something to one protocol family; sent to another family they
+# are at best noise and at worst rejected (an OpenAI upstream has no anthropic-beta).
+_FAMILY_HEADER_PREFIXES: dict[ProviderProtocol, tuple[str, ...]] = {
+    "openai": ("openai-",),
+    "anthropic": ("anthropic-",),
+    "gemini": ("x-goog-",),
+}
+
+_GEMINI_METHOD: dict[tuple[Endpoint, bool], str] = {
+    ("generate", False): "generateContent",
+    ("generate", True): "streamGenerateContent",
+    ("count_tokens", False): "countTokens",
+}
+
+
+def wire_protocol(provider: ProviderProtocol, client: Protocol) -> Protocol:
+    """The protocol spoken to the upstream: the caller's own when the provider speaks it."""
+    if provider == "openai":
+        return client if client in ("openai_chat", "openai_responses") else "openai_chat"
+    return provider
+
+
+def family(protocol: Protocol) -> ProviderProtocol:
+    return "openai" if protocol in ("openai_chat", "openai_responses") else protocol  # type: ignore[return-value]
+
+
+def upstream_url(
+    provider: Provider,
+    wire: Protocol,
+    endpoint: Endpoint,
+    model: str,
+    stream: bool,
+    query: list[tuple[str, str]] | None = None,
+) -> str:
+    """The full upstream URL. ``query`` is the caller's query to keep (Gemini passthrough)."""
+    base = provider.base_url
+    if wire == "openai_chat":
+        return base + "/chat/completions"
+    if wire == "openai_responses":
+        return base + "/responses"
+    if wire == "anthropic":
+        return base + (
+            "/v1/messages/count_tokens" if endpoint == "count_tokens" else "/v1/messages"
+        )
+    method = _GEMINI_METHOD[(endpoint, stream)]
+    if query is None:
+        params = [("alt", "sse")] if stream else []
+    else:
+        params = [(k, v) for k, v in query if k != "key"]
+    url = f"{base}/v1beta/models/{model}:{method}"
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def caller_credential(headers: MutableMapping[str, str], query_key: str | None) -> str | None:
+    """The caller's API key, whichever SDK style it came in."""
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    return headers.get("x-api-key") or headers.get("x-goog-api-key") or query_key or None
+
+
+def prepare_headers(
+    headers: MutableMapping[str, str],
+    provider: Provider,
+    credential: str | None,
+    translated: bool,
+) -> None:
+    """Rewrite the caller's headers in place for ``provider``."""
+    for name in _CREDENTIAL_HEADERS:
+        if name in headers:
+            del headers[name]
+    for fam, prefixes in _FAMILY_HEADER_PREFIXES.items():
+        if fam == provider.protocol:
+            continue
+        for name in [n for n in headers if n.lower().startswith(prefixes)]:
+            del headers[name]
+    key = provider.api_key or credential
+    if key:
+        if provider.protocol == "openai":
+            headers["authorization"] = f"Bearer {key}"
+        elif provider.protocol == "anthropic":
+            headers["x-api-key"] = key
+        else:
+            headers["x-goog-api-key"] = key
+    if provider.protocol == "anthropic" and "anthropic-version" not in headers:
+        headers["anthropic-version"] = ANTHROPIC_VERSION
+    if translated:
+        # The stream callable parses bytes: it must never see a compressed body.
+        headers["accept-encoding"] = "identity"
+        headers["content-type"] = "application/json"
+    for name, value in provider.headers:
+        headers[name] = value

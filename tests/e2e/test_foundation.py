@@ -1,0 +1,300 @@
+"""Native routes, same-protocol converter routes, the protocol guard, credentials,
+request ids and logging, with the official SDKs as clients."""
+
+from __future__ import annotations
+
+import anthropic
+import httpx
+import openai
+import orjson
+import pytest
+from google.genai import errors as genai_errors
+
+from tests.e2e.clients import anthropic_client, gemini_client, openai_client
+from tests.e2e.conftest import CALLER_KEY, GEMINI_KEY, OPENAI_KEY
+from tests.fakes import Reply
+
+USER_HI = [{"role": "user", "content": "Hello"}]
+
+
+# ----------------------------------------------------------- native, each SDK
+
+
+def test_openai_native_chat(gateway, fakes):
+    reply = openai_client(gateway).chat.completions.create(model="gpt-4o-mini", messages=USER_HI)
+    assert reply.choices[0].message.content
+    assert reply.model == "gpt-4o-mini"
+    got = fakes["openai"].last
+    assert got.path == "/v1/chat/completions"
+    assert got.json["messages"] == USER_HI
+
+
+def test_openai_native_stream_with_usage(gateway, fakes):
+    stream = openai_client(gateway).chat.completions.create(
+        model="gpt-4o-mini", messages=USER_HI, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+    assert fakes["openai"].last.json["stream"] is True
+
+
+def test_native_body_passes_byte_for_byte(gateway, fakes):
+    body = b'{"model":  "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],\n "n": 1}'
+    r = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        content=body,
+        headers={"authorization": f"Bearer {CALLER_KEY}", "content-type": "application/json"},
+    )
+    assert r.status_code == 200
+    assert fakes["openai"].last.body == body
+
+
+def test_anthropic_native_messages(gateway, fakes):
+    client = anthropic_client(gateway)
+    message = client.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=USER_HI)
+    assert message.content[0].text
+    got = fakes["anthropic"].last
+    assert got.path == "/v1/messages"
+    assert got.json["max_tokens"] == 100
+
+
+def test_anthropic_native_stream(gateway, fakes):
+    with anthropic_client(gateway).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=100, messages=USER_HI
+    ) as stream:
+        final = stream.get_final_message()
+    assert final.content[0].text
+    assert final.stop_reason == "end_turn"
+    assert fakes["anthropic"].last.json["stream"] is True
+
+
+def test_gemini_native_generate_and_stream(gateway, fakes):
+    client = gemini_client(gateway)
+    reply = client.models.generate_content(model="gemini-2.5-flash", contents="Hello")
+    assert reply.text
+    got = fakes["gemini"].last
+    assert got.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    text = "".join(
+        c.text or ""
+        for c in client.models.generate_content_stream(model="gemini-2.5-flash", contents="Hello")
+    )
+    assert text
+    got = fakes["gemini"].last
+    assert got.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+    assert got.query.get("alt") == "sse"
+
+
+def test_responses_native_passthrough(gateway, fakes):
+    fakes["openai"].enqueue(Reply.example("openai_responses/response_text.json"))
+    reply = openai_client(gateway).responses.create(model="gpt-4o-mini", input="Hello")
+    assert reply.output_text
+    assert fakes["openai"].last.path == "/v1/responses"
+
+
+def test_native_upstream_error_reaches_sdk(gateway, fakes):
+    fakes["openai"].enqueue(Reply.error("openai", 429))
+    with pytest.raises(openai.RateLimitError):
+        openai_client(gateway).chat.completions.create(model="gpt-4o-mini", messages=USER_HI)
+    fakes["anthropic"].enqueue(Reply.error("anthropic", 529))
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        anthropic_client(gateway).messages.create(model="claude-x", max_tokens=5, messages=USER_HI)
+    assert caught.value.status_code == 529
+
+
+# ------------------------------------------------- same-protocol converter routes
+
+
+def test_converter_same_protocol_passes_through(gateway, fakes):
+    reply = openai_client(gateway, "/openai").chat.completions.create(
+        model="gpt-4o-mini", messages=USER_HI
+    )
+    assert reply.choices[0].message.content
+    message = anthropic_client(gateway, "/anthropic").messages.create(
+        model="claude-sonnet-4-5", max_tokens=10, messages=USER_HI
+    )
+    assert message.content[0].text
+    reply = gemini_client(gateway, "/gemini").models.generate_content(
+        model="gemini-2.5-flash", contents="Hello"
+    )
+    assert reply.text
+    assert fakes["gemini"].last.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+
+
+def test_model_mapping_renames_for_the_upstream(gateway, fakes):
+    anthropic_client(gateway, "/anthropic").messages.create(
+        model="sonnet", max_tokens=10, messages=USER_HI
+    )
+    assert fakes["anthropic"].last.json["model"] == "claude-sonnet-4-5-20250929"
+    gemini_client(gateway).models.generate_content(model="flash", contents="Hello")
+    assert fakes["gemini"].last.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+
+
+def test_provider_prefix_picks_the_provider(gateway, fakes):
+    openai_client(gateway).chat.completions.create(model="compat/llama3.2", messages=USER_HI)
+    got = fakes["openai"].last
+    assert got.json["model"] == "llama3.2"
+    assert got.headers["x-title"] == "gateway-tests"  # the provider's extra header
+    assert got.headers["authorization"] == f"Bearer {CALLER_KEY}"  # compat holds no key
+
+
+# ------------------------------------------------------------------ credentials
+
+
+def test_configured_key_replaces_the_callers(gateway, fakes):
+    openai_client(gateway).chat.completions.create(model="gpt-4o-mini", messages=USER_HI)
+    assert fakes["openai"].last.headers["authorization"] == f"Bearer {OPENAI_KEY}"
+    gemini_client(gateway).models.generate_content(model="gemini-2.5-flash", contents="Hi")
+    assert fakes["gemini"].last.headers["x-goog-api-key"] == GEMINI_KEY
+
+
+def test_callers_key_forwarded_in_provider_style(gateway, fakes):
+    # The anthropic provider holds no key: the caller's goes on, as x-api-key, whether
+    # the SDK sent x-api-key (older) or Authorization: Bearer (anthropic >= 2.x).
+    for headers in ({"x-api-key": CALLER_KEY}, {"authorization": f"Bearer {CALLER_KEY}"}):
+        r = httpx.post(
+            f"{gateway.url}/v1/messages",
+            headers=headers,
+            json={"model": "claude-x", "max_tokens": 5, "messages": USER_HI},
+        )
+        assert r.status_code == 200, r.text
+        got = fakes["anthropic"].last.headers
+        assert got["x-api-key"] == CALLER_KEY
+        assert "authorization" not in got
+        assert got["anthropic-version"]
+
+
+def test_gemini_query_key_moves_to_header(gateway, fakes):
+    r = httpx.post(
+        f"{gateway.url}/v1beta/models/gemini-2.5-flash:generateContent?key={CALLER_KEY}",
+        json={"contents": [{"parts": [{"text": "hi"}]}]},
+    )
+    assert r.status_code == 200, r.text
+    got = fakes["gemini"].last
+    assert "key" not in got.query
+    assert got.headers["x-goog-api-key"] == GEMINI_KEY
+
+
+def test_foreign_protocol_headers_not_forwarded(gateway, fakes):
+    r = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": USER_HI},
+        headers={
+            "anthropic-version": "2023-06-01",
+            "anthropic-beta": "x",
+            "x-goog-api-client": "y",
+            "openai-organization": "org-1",
+        },
+    )
+    assert r.status_code == 200
+    got = fakes["openai"].last.headers
+    assert "anthropic-version" not in got and "anthropic-beta" not in got
+    assert "x-goog-api-client" not in got
+    assert got["openai-organization"] == "org-1"
+
+
+# --------------------------------------------------------------------- the guard
+
+
+def test_guard_openai_body_on_anthropic_route(gateway):
+    body = {
+        "model": "claude-x",
+        "max_tokens": 10,
+        "messages": [{"role": "system", "content": "Be brief"}, *USER_HI],
+    }
+    r = httpx.post(f"{gateway.url}/v1/messages", json=body, headers={"x-api-key": CALLER_KEY})
+    assert r.status_code == 400
+    err = r.json()
+    assert err["type"] == "error"
+    assert err["error"]["type"] == "invalid_request_error"
+    message = err["error"]["message"]
+    assert "OpenAI Chat Completions" in message
+    assert "/v1/chat/completions" in message and "/openai/v1/chat/completions" in message
+    assert "docs/routes.md" in message
+
+
+def test_guard_gemini_body_on_openai_route_raises_in_sdk(gateway):
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client(gateway).chat.completions.create(
+            model="gpt-4o", messages=USER_HI, extra_body={"contents": [{"parts": [{"text": "x"}]}]}
+        )
+    assert "Gemini" in caught.value.message
+
+
+def test_guard_model_of_another_protocol(gateway):
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        anthropic_client(gateway).messages.create(model="gpt-4o", max_tokens=10, messages=USER_HI)
+    message = caught.value.message
+    assert "openai" in message and "/anthropic/v1/messages" in message
+
+
+def test_unknown_model_is_404_in_each_format(gateway):
+    with pytest.raises(openai.NotFoundError) as o:
+        openai_client(gateway).chat.completions.create(model="mystery-1", messages=USER_HI)
+    assert "rules.yaml" in o.value.message
+    with pytest.raises(anthropic.NotFoundError):
+        anthropic_client(gateway).messages.create(model="mystery-1", max_tokens=5, messages=USER_HI)
+    with pytest.raises(genai_errors.ClientError) as g:
+        gemini_client(gateway).models.generate_content(model="mystery-1", contents="Hi")
+    assert g.value.code == 404
+
+
+def test_invalid_json_is_400_in_callers_format(gateway):
+    r = httpx.post(
+        f"{gateway.url}/v1/messages",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json()["type"] == "error"
+    r = httpx.post(f"{gateway.url}/v1beta/models/gemini-2.5-flash:generateContent", content=b"[1,")
+    assert r.status_code == 400
+    assert r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_unrouted_path_is_a_helpful_404(gateway):
+    r = httpx.get(f"{gateway.url}/nothing/here")
+    assert r.status_code == 404
+    assert "/v1/chat/completions" in r.json()["error"]["message"]
+
+
+# ------------------------------------------------------- ids, logs, other traffic
+
+
+def test_request_id_honoured_and_logged(gateway, fakes):
+    r = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": USER_HI},
+        headers={"x-request-id": "trace-abc-123", "authorization": f"Bearer {CALLER_KEY}"},
+    )
+    assert r.headers["x-request-id"] == "trace-abc-123"
+    assert fakes["openai"].last.headers["x-request-id"] == "trace-abc-123"
+    r = httpx.post(
+        f"{gateway.url}/v1/chat/completions", json={"model": "gpt-4o", "messages": USER_HI}
+    )
+    assert r.headers["x-request-id"].startswith("gw-")
+    line = _log_line(gateway, "trace-abc-123")
+    assert line["route"] == "native:/v1/chat/completions"
+    assert line["client"] == "openai_chat" and line["provider"] == "openai"
+    assert line["model"] == "gpt-4o" and line["status"] == 200 and line["ms"] >= 0
+
+
+def test_traffic_not_addressed_to_the_gateway_passes_untouched(gateway, fakes):
+    # A client using mitmproxy as an ordinary HTTP proxy to reach some other server.
+    target = fakes["openai"].url + "/v1/chat/completions"
+    body = b'{"model": "mystery-model", "messages": []}'
+    with httpx.Client(proxy=gateway.url) as client:
+        r = client.post(target, content=body, headers={"authorization": "Bearer untouched"})
+    assert r.status_code in (200, 400)
+    got = fakes["openai"].last
+    assert got.body == body
+    assert got.headers["authorization"] == "Bearer untouched"
+    assert "x-request-id" not in got.headers or not got.headers["x-request-id"].startswith("gw-")
+
+
+def _log_line(gateway, request_id: str) -> dict:
+    for line in gateway.log().splitlines():
+        if f'"id":"{request_id}"' in line:
+            return orjson.loads(line[line.index("{") :])
+    raise AssertionError(f"no log line for {request_id}:\n{gateway.log()}")

@@ -1,0 +1,150 @@
+"""Route matching and upstream addressing/credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+from addons import routes, upstream
+from addons.rules import Provider, Routes
+
+DEFAULT = Routes()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "client", "endpoint", "model", "stream"),
+    [
+        ("/v1/chat/completions", "native", "openai_chat", "generate", None, None),
+        ("/v1/responses", "native", "openai_responses", "generate", None, None),
+        ("/v1/messages", "native", "anthropic", "generate", None, None),
+        ("/v1/messages/count_tokens", "native", "anthropic", "count_tokens", None, None),
+        (
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            "native",
+            "gemini",
+            "generate",
+            "gemini-2.5-flash",
+            False,
+        ),
+        (
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            "native",
+            "gemini",
+            "generate",
+            "gemini-2.5-flash",
+            True,
+        ),
+        (
+            "/v1/models/gemini-pro:countTokens",
+            "native",
+            "gemini",
+            "count_tokens",
+            "gemini-pro",
+            False,
+        ),
+        ("/openai/v1/chat/completions", "converter", "openai_chat", "generate", None, None),
+        ("/openai/v1/responses", "converter", "openai_responses", "generate", None, None),
+        ("/anthropic/v1/messages", "converter", "anthropic", "generate", None, None),
+        (
+            "/gemini/v1beta/models/claude-x:streamGenerateContent",
+            "converter",
+            "gemini",
+            "generate",
+            "claude-x",
+            True,
+        ),
+    ],
+)
+def test_routes(path, kind, client, endpoint, model, stream):
+    route = routes.match("POST", path, DEFAULT)
+    assert (route.kind, route.client, route.endpoint, route.model, route.stream) == (
+        kind,
+        client,
+        endpoint,
+        model,
+        stream,
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/files",
+        "/anthropic/v1/chat/completions",
+        "/gemini/v1/messages",
+        "/v1beta/models/x:embed",
+        "/openai",
+    ],
+)
+def test_not_routes(path):
+    assert routes.match("POST", path, DEFAULT) is None
+    assert routes.match("GET", "/v1/chat/completions", DEFAULT) is None
+
+
+def test_native_routes_can_be_switched_off_and_prefixes_changed():
+    custom = Routes(native=False, converters=(("anthropic", "/claude"),))
+    assert routes.match("POST", "/v1/messages", custom) is None
+    assert routes.match("POST", "/claude/v1/messages", custom).kind == "converter"
+    assert routes.converter_path("anthropic", custom) == "/claude/v1/messages"
+    assert routes.converter_path("gemini", custom) is None
+
+
+def provider(protocol, base, key=""):
+    return Provider(name=protocol, protocol=protocol, base_url=base, api_key=key)
+
+
+def test_upstream_urls_follow_each_sdks_base_url_convention():
+    o = provider("openai", "http://h/v1")
+    a = provider("anthropic", "http://h")
+    g = provider("gemini", "http://h")
+    assert (
+        upstream.upstream_url(o, "openai_chat", "generate", "m", False)
+        == "http://h/v1/chat/completions"
+    )
+    assert (
+        upstream.upstream_url(o, "openai_responses", "generate", "m", True)
+        == "http://h/v1/responses"
+    )
+    assert upstream.upstream_url(a, "anthropic", "count_tokens", "m", False) == (
+        "http://h/v1/messages/count_tokens"
+    )
+    assert upstream.upstream_url(g, "gemini", "generate", "m", True) == (
+        "http://h/v1beta/models/m:streamGenerateContent?alt=sse"
+    )
+    assert upstream.upstream_url(g, "gemini", "generate", "m", True, [("key", "x")]) == (
+        "http://h/v1beta/models/m:streamGenerateContent"
+    )
+
+
+def test_wire_protocol():
+    assert upstream.wire_protocol("openai", "openai_responses") == "openai_responses"
+    assert upstream.wire_protocol("openai", "anthropic") == "openai_chat"
+    assert upstream.wire_protocol("gemini", "openai_chat") == "gemini"
+
+
+def test_caller_credential_in_any_style():
+    assert upstream.caller_credential({"authorization": "Bearer k1"}, None) == "k1"
+    assert upstream.caller_credential({"x-api-key": "k2"}, None) == "k2"
+    assert upstream.caller_credential({"x-goog-api-key": "k3"}, None) == "k3"
+    assert upstream.caller_credential({}, "k4") == "k4"
+    assert upstream.caller_credential({"authorization": "Basic zz"}, None) is None
+
+
+def test_prepare_headers_converts_credentials_and_drops_foreign_headers():
+    headers = {
+        "authorization": "Bearer caller",
+        "anthropic-beta": "b",
+        "x-goog-api-client": "g",
+        "openai-project": "p",
+        "accept-encoding": "gzip",
+    }
+    upstream.prepare_headers(headers, provider("anthropic", "http://h"), "caller", translated=True)
+    assert headers == {
+        "anthropic-beta": "b",
+        "x-api-key": "caller",
+        "anthropic-version": upstream.ANTHROPIC_VERSION,
+        "accept-encoding": "identity",
+        "content-type": "application/json",
+    }
+    headers = {"x-api-key": "caller", "anthropic-version": "2026-10-21"}
+    upstream.prepare_headers(headers, provider("openai", "http://h", key="mine"), "caller", False)
+    assert headers == {"authorization": "Bearer mine"}

@@ -1,0 +1,135 @@
+"""rules.yaml parsing, model resolution and error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from addons.rules import RulesError, expand_env, parse_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+providers:
+  openai: {protocol: openai, base_url: "http://127.0.0.1:1/v1", api_key: "${KEY}"}
+  anthropic: {protocol: anthropic, base_url: "http://127.0.0.1:2/"}
+models:
+  - {match: "gpt-*", provider: openai}
+  - {match: "claude-*", provider: anthropic}
+  - {match: "fast", provider: anthropic, model: claude-haiku-4-5, max_tokens: 8000}
+"""
+
+
+def parse(text: str, env: dict | None = None):
+    return parse_rules(text, "rules.yaml", env or {})
+
+
+def test_shipped_rules_parse_without_any_key_in_the_environment():
+    rules = parse_rules((ROOT / "rules.yaml").read_text(), "rules.yaml", {})
+    assert {"openai", "anthropic", "gemini"} <= set(rules.providers)
+    assert rules.providers["openai"].api_key == ""  # forward the caller's key
+    for model, provider in [
+        ("gpt-4o", "openai"),
+        ("o1-mini", "openai"),
+        ("o3", "openai"),
+        ("o4-mini", "openai"),
+        ("chatgpt-4o-latest", "openai"),
+        ("text-embedding-3-small", "openai"),
+        ("claude-opus-4-1", "anthropic"),
+        ("gemini-2.5-pro", "gemini"),
+    ]:
+        assert rules.resolve(model).provider.name == provider
+
+
+def test_shipped_rules_take_keys_from_the_environment():
+    text = (ROOT / "rules.yaml").read_text()
+    assert "${ANTHROPIC_API_KEY}" in text
+    rules = parse_rules(text, "rules.yaml", {"ANTHROPIC_API_KEY": "sk-ant-x"})
+    assert rules.providers["anthropic"].api_key == "sk-ant-x"
+    assert "sk-ant-x" not in repr(rules)
+
+
+def test_resolution_order_prefix_and_rename():
+    rules = parse(MINIMAL)
+    assert rules.resolve("gpt-4o").model == "gpt-4o"
+    fast = rules.resolve("fast")
+    assert (fast.provider.name, fast.model, fast.max_tokens) == (
+        "anthropic",
+        "claude-haiku-4-5",
+        8000,
+    )
+    forced = rules.resolve("anthropic/gpt-lookalike")
+    assert (forced.provider.name, forced.model) == ("anthropic", "gpt-lookalike")
+    assert rules.resolve("unknown/thing") is None
+    assert rules.resolve("llama3") is None
+    assert rules.providers["anthropic"].base_url == "http://127.0.0.1:2"
+
+
+def test_env_expansion():
+    assert expand_env("${A}-${B:-dflt}-${C}", {"A": "1"}) == "1-dflt-"
+    rules = parse(MINIMAL, {"KEY": "sk-1"})
+    assert rules.providers["openai"].api_key == "sk-1"
+
+
+def test_default_routes():
+    rules = parse(MINIMAL)
+    assert rules.routes.native is True
+    assert dict(rules.routes.converters) == {
+        "openai": "/openai",
+        "anthropic": "/anthropic",
+        "gemini": "/gemini",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("providers: [", "line 1", "not valid YAML"),
+        ("- a", "(top level)", "mapping"),
+        ("providers: {}\nmodels: []", "providers", "non-empty"),
+        ("providers:\n  x: {protocol: grpc, base_url: http://h}", "providers.x.protocol", "grpc"),
+        ("providers:\n  x: {protocol: openai, base_url: ftp://h}", "providers.x.base_url", "http"),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h, key: k}",
+            "providers.x.key",
+            "unknown key",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\n"
+            "models:\n  - {match: a, provider: y}",
+            "models[0].provider",
+            "no provider named 'y'",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\nmodels:\n  - {match: a}",
+            "models[0].provider",
+            "non-empty string",
+        ),
+        ("providers:\n  x: {protocol: openai, base_url: http://h}\nmodels: {}", "models", "list"),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\nmodels:\n"
+            "  - {match: a, provider: x, max_tokens: 0}",
+            "models[0].max_tokens",
+            "positive",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\nroutes: {native: 1}",
+            "routes.native",
+            "true or false",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\nroutes:\n"
+            "  converters: {openai: openai}",
+            "routes.converters.openai",
+            "path",
+        ),
+        ("providers:\n  x: {protocol: openai, base_url: http://h}\nextra: 1", "extra", "unknown"),
+    ],
+)
+def test_errors_name_file_key_and_problem(text, key, problem):
+    with pytest.raises(RulesError) as caught:
+        parse(text)
+    assert caught.value.key == key
+    assert problem in caught.value.problem
+    assert str(caught.value).startswith(f"rules.yaml: {key}: ")

@@ -1,0 +1,173 @@
+"""Compose two codecs through the IR: the only translator API the addon uses.
+
+Every direction is ``source codec -> IR -> target codec``; nothing here knows a wire
+format. What lives here is the policy that is the same for every pair: which source
+fields may be dropped, stripping provider state before it reaches another provider,
+the output budget default, and turning a stream that ends without a finish into an
+error instead of a silent truncation.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import orjson
+
+from translators import anthropic_messages, gemini, ir, openai_chat
+from translators.errors import TranslationError
+
+CODECS: dict[ir.Protocol, ModuleType] = {
+    "openai_chat": openai_chat,
+    "anthropic": anthropic_messages,
+    "gemini": gemini,
+}
+
+PROTOCOL_NAMES: dict[ir.Protocol, str] = {
+    "openai_chat": "OpenAI Chat Completions",
+    "openai_responses": "OpenAI Responses",
+    "anthropic": "Anthropic Messages",
+    "gemini": "Gemini generateContent",
+}
+
+
+def supported(client: ir.Protocol, upstream: ir.Protocol) -> bool:
+    return client in CODECS and upstream in CODECS
+
+
+def load_json(body: bytes, what: str = "body") -> dict:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise TranslationError(f"The request {what} is not valid JSON: {e}", param=what) from None
+    if not isinstance(data, dict):
+        raise TranslationError(f"The request {what} must be a JSON object", param=what)
+    return data
+
+
+def parse_request(
+    body: dict, client: ir.Protocol, *, model: str | None = None, stream: bool | None = None
+) -> ir.Request:
+    return CODECS[client].parse_request(body, model=model, stream=stream)
+
+
+def render_request(
+    req: ir.Request, upstream: ir.Protocol, *, model: str, default_max_tokens: int | None = None
+) -> bytes:
+    """Render ``req`` for ``upstream`` after the cross-protocol policy checks."""
+    req.model = model
+    if req.source != upstream:
+        _refuse_unmapped_fields(req)
+        _strip_foreign_state(req, upstream)
+    if req.max_tokens is None and default_max_tokens is not None:
+        req.max_tokens = default_max_tokens
+    return orjson.dumps(CODECS[upstream].render_request(req))
+
+
+def translate_response(
+    body: bytes, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext
+) -> bytes:
+    resp = CODECS[upstream].parse_response(load_json(body, "response"))
+    return orjson.dumps(CODECS[client].render_response(resp, ctx))
+
+
+def translate_error(
+    status: int, body: bytes, upstream: ir.Protocol, client: ir.Protocol
+) -> tuple[int, bytes]:
+    return render_error(client, CODECS[upstream].parse_error(status, body))
+
+
+def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
+    codec = CODECS.get(client, openai_chat)  # Responses errors share the OpenAI shape
+    status, body = codec.render_error(err)
+    return status, orjson.dumps(body)
+
+
+class StreamTranslator:
+    """Upstream stream bytes in, caller stream bytes out, chunk by chunk.
+
+    ``feed`` may raise on a codec bug; the addon catches that and calls ``fail`` so the
+    caller gets its protocol's in-stream error rather than a hung connection.
+    """
+
+    __slots__ = ("_failed", "_finished", "_parser", "_renderer")
+
+    def __init__(self, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext) -> None:
+        self._parser = CODECS[upstream].StreamParser()
+        self._renderer = CODECS[client].StreamRenderer(ctx)
+        self._finished = False
+        self._failed = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._failed:
+            return b""
+        events = self._parser.feed(chunk)
+        if not events:
+            return b""
+        self._note(events)
+        return self._renderer.render(events)
+
+    def finish(self) -> bytes:
+        """The upstream body ended: flush, and never let a cut-off stream look complete."""
+        if self._failed:
+            return b""
+        events = self._parser.finish()
+        self._note(events)
+        if not self._finished:
+            events.append(
+                ir.StreamError(
+                    ir.Error(
+                        kind="api_error",
+                        status=502,
+                        message="The upstream stream ended before the response was complete.",
+                    )
+                )
+            )
+            self._failed = True
+        return self._renderer.render(events) + self._renderer.finish()
+
+    def fail(self, message: str) -> bytes:
+        """Render an in-stream error after an internal failure and stop translating."""
+        if self._failed:
+            return b""
+        self._failed = True
+        err = ir.Error(kind="api_error", status=500, message=message)
+        return self._renderer.render([ir.StreamError(err)])
+
+    def _note(self, events: list[ir.Event]) -> None:
+        for event in events:
+            if isinstance(event, ir.Finish):
+                self._finished = True
+            elif isinstance(event, ir.StreamError):
+                self._finished = True
+                self._failed = True
+
+
+def _refuse_unmapped_fields(req: ir.Request) -> None:
+    droppable = CODECS[req.source].DROPPABLE
+    for key in req.extra:
+        if key not in droppable:
+            raise TranslationError(
+                f"The field '{key}' has no equivalent in the target provider's protocol; "
+                "remove it or use a model served by a provider of the same protocol.",
+                param=key,
+            )
+
+
+def _strip_foreign_state(req: ir.Request, upstream: ir.Protocol) -> None:
+    """Signatures and redacted thinking only mean something to the provider that made
+    them; another provider rejects or misreads them."""
+    for message in req.messages:
+        kept: list[ir.Part] = []
+        for part in message.parts:
+            if isinstance(part, ir.Thinking) and part.origin != upstream:
+                if part.redacted is not None or not part.text:
+                    continue
+                part.signature = None
+                part.origin = None
+            elif isinstance(part, ir.ToolCall) and part.signature is not None:
+                if upstream != "gemini":
+                    part.signature = None
+            elif isinstance(part, ir.Text) and part.signature is not None and upstream != "gemini":
+                part.signature = None
+            kept.append(part)
+        message.parts = kept
