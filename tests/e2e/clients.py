@@ -7,7 +7,7 @@ import openai
 from google import genai
 from google.genai import types
 
-from tests.e2e.conftest import CALLER_KEY, Gateway
+from tests.harness import CALLER_KEY, Gateway
 
 
 def openai_client(gateway: Gateway, prefix: str = "", **kwargs) -> openai.OpenAI:

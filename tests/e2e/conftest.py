@@ -7,121 +7,13 @@ a second); tests that need their own rules or mode start another with ``start_ga
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeUpstream
-
-ROOT = Path(__file__).resolve().parents[2]
-MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
-
-# Keys the gateway holds for the upstreams (configured in rules.yaml through the
-# environment, as users do) and a key a caller sends. Tests assert which one arrives
-# and that none of them ever shows up in the gateway's output.
-OPENAI_KEY = "sk-gateway-openai-0001"
-GEMINI_KEY = "gm-gateway-gemini-0002"
-CALLER_KEY = "sk-caller-own-key-0003"
-
-for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(_var, None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rules_yaml(fakes: dict[str, FakeUpstream]) -> str:
-    """Providers on the fakes: openai and gemini hold keys, anthropic forwards the caller's."""
-    return f"""
-providers:
-  openai:
-    protocol: openai
-    base_url: {fakes["openai"].base_url}
-    api_key: ${{GW_TEST_OPENAI_KEY}}
-  anthropic:
-    protocol: anthropic
-    base_url: {fakes["anthropic"].base_url}
-  gemini:
-    protocol: gemini
-    base_url: {fakes["gemini"].base_url}
-    api_key: ${{GW_TEST_GEMINI_KEY}}
-  compat:
-    protocol: openai
-    base_url: {fakes["openai"].base_url}
-    headers:
-      X-Title: gateway-tests
-models:
-  - {{match: "gpt-*", provider: openai}}
-  - {{match: "claude-*", provider: anthropic}}
-  - {{match: "gemini-*", provider: gemini}}
-  - {{match: "sonnet", provider: anthropic, model: claude-sonnet-4-5-20250929}}
-  - {{match: "flash", provider: gemini, model: gemini-2.5-flash}}
-  - {{match: "local-*", provider: compat}}
-"""
-
-
-@dataclass
-class Gateway:
-    url: str
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
-    port = free_port()
-    env = dict(os.environ, GW_TEST_OPENAI_KEY=OPENAI_KEY, GW_TEST_GEMINI_KEY=GEMINI_KEY)
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            MITMDUMP,
-            "-s",
-            str(ROOT / "addons" / "gateway.py"),
-            "--set",
-            f"rules={rules_path}",
-            "--listen-host",
-            "127.0.0.1",
-            "--listen-port",
-            str(port),
-            *extra,
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=ROOT,
-    )
-    gateway = Gateway(f"http://127.0.0.1:{port}", port, process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mitmdump exited with {process.returncode}:\n{gateway.log()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return gateway
-        except OSError:
-            time.sleep(0.05)
-    gateway.stop()
-    raise RuntimeError(f"mitmdump did not listen within 30 s:\n{gateway.log()}")
+from tests.harness import CALLER_KEY, GEMINI_KEY, OPENAI_KEY, Gateway, rules_yaml, start_gateway
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import pytest
 from google.genai import errors as genai_errors
 
 from tests.e2e.clients import anthropic_client, gemini_client, openai_client
-from tests.e2e.conftest import CALLER_KEY, GEMINI_KEY, OPENAI_KEY
 from tests.fakes import Reply
+from tests.harness import CALLER_KEY, GEMINI_KEY, OPENAI_KEY
 
 USER_HI = [{"role": "user", "content": "Hello"}]
 

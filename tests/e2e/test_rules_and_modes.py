@@ -1,0 +1,116 @@
+"""Rules reload, refusing a bad rules file, and reverse mode, each with its own mitmdump."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+
+from tests.harness import CALLER_KEY, MITMDUMP, ROOT, free_port, rules_yaml, start_gateway
+
+CHAT = {"model": "newmodel-1", "messages": [{"role": "user", "content": "Hi"}]}
+AUTH = {"authorization": f"Bearer {CALLER_KEY}"}
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_rules_reload_on_change_and_keep_previous_on_error(fakes, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_yaml(fakes))
+    gw = start_gateway(rules, tmp_path / "gw.log")
+    try:
+        url = f"{gw.url}/v1/chat/completions"
+        assert httpx.post(url, json=CHAT, headers=AUTH).status_code == 404
+
+        rules.write_text(rules_yaml(fakes) + '  - {match: "newmodel-*", provider: compat}\n')
+        assert wait_for(lambda: httpx.post(url, json=CHAT, headers=AUTH).status_code == 200)
+        assert fakes["openai"].last.json["model"] == "newmodel-1"
+
+        rules.write_text("providers: [broken")
+        assert wait_for(lambda: "kept the previous rules" in gw.log())
+        assert str(rules) in gw.log()
+        assert httpx.post(url, json=CHAT, headers=AUTH).status_code == 200
+    finally:
+        gw.stop()
+
+
+def test_bad_rules_file_refuses_to_start(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("providers:\n  x: {protocol: grpc, base_url: http://h}\nmodels: []\n")
+    result = subprocess.run(
+        [
+            MITMDUMP,
+            "-s",
+            str(ROOT / "addons" / "gateway.py"),
+            "--set",
+            f"rules={rules}",
+            "--listen-host",
+            "127.0.0.1",
+            "--listen-port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{rules}: providers.x.protocol:" in output
+    assert "grpc" in output
+
+
+def test_missing_rules_file_refuses_to_start(tmp_path):
+    result = subprocess.run(
+        [
+            MITMDUMP,
+            "-s",
+            str(ROOT / "addons" / "gateway.py"),
+            "--set",
+            f"rules={tmp_path / 'nope.yaml'}",
+            "--listen-port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode != 0
+    assert "nope.yaml" in result.stdout + result.stderr
+
+
+def test_reverse_mode_routes_and_passes_the_rest_to_the_target(fakes, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_yaml(fakes))
+    target = fakes["anthropic"].url
+    gw = start_gateway(
+        rules,
+        tmp_path / "gw.log",
+        "--mode",
+        f"reverse:{target}",
+        "--set",
+        "connection_strategy=lazy",
+    )
+    try:
+        r = httpx.post(
+            f"{gw.url}/v1/chat/completions",
+            headers=AUTH,
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+        )
+        assert r.status_code == 200, r.text
+        assert fakes["openai"].last.path == "/v1/chat/completions"
+        # A path the gateway does not own goes to the reverse target untouched.
+        r = httpx.get(f"{gw.url}/v1/models", headers={"x-api-key": "abc"})
+        assert fakes["anthropic"].last.path == "/v1/models"
+        assert fakes["anthropic"].last.headers["x-api-key"] == "abc"
+    finally:
+        gw.stop()
