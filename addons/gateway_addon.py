@@ -1,0 +1,317 @@
+"""The gateway addon class, loaded by ``addons/gateway.py``.
+
+Thin by design: it matches a route, resolves the model through the rules, and hands
+bodies to ``translators.convert``; every format decision lives in the translators.
+Native routes and same-protocol converter routes forward the caller's bytes (only the
+model name and credentials change); other converter routes translate the request in
+``request``, the whole answer or error in ``response``, and a stream chunk by chunk
+through the callable set in ``responseheaders``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import orjson
+from mitmproxy import ctx, http
+
+from addons import observability, routes, upstream
+from addons.rules import Resolution, Rules
+from addons.rules_file import RulesFile
+from translators import convert, detect, ir
+from translators.errors import TranslationError
+
+log = logging.getLogger("gateway")
+
+DOCS_ROUTES = "docs/routes.md"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What the gateway remembers about one live request, between hooks."""
+
+    request_id: str
+    route: routes.Route
+    started: float
+    provider: str = "-"
+    upstream_model: str = "-"
+    wire: ir.Protocol | None = None  # protocol spoken to the upstream
+    translated: bool = False
+    stream: bool = False
+    ctx: ir.RenderContext | None = None
+
+
+class Gateway:
+    def __init__(self, rules_file: RulesFile) -> None:
+        self._rules_file = rules_file
+        self._live: dict[str, Exchange] = {}
+
+    @property
+    def rules(self) -> Rules:
+        assert self._rules_file.rules is not None, "rules are loaded in configure()"
+        return self._rules_file.rules
+
+    # ------------------------------------------------------------------ hooks
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
+            return
+        route = routes.match(flow.request.method, flow.request.path, self.rules.routes)
+        if route is None:
+            if flow.client_conn.proxy_mode.type_name != "reverse":
+                _answer(flow, 404, _not_found_body(flow))
+            return
+        ex = Exchange(
+            request_id=observability.request_id(flow.request.headers.get("x-request-id")),
+            route=route,
+            started=time.monotonic(),
+        )
+        self._live[flow.id] = ex
+        try:
+            self._forward(flow, ex)
+        except TranslationError as e:
+            status, body = convert.render_error(route.client, e.to_ir())
+            _answer(flow, status, body)
+        flow.metadata["gateway"] = {
+            "request_id": ex.request_id,
+            "route": route.name,
+            "client": route.client,
+            "provider": ex.provider,
+            "upstream_model": ex.upstream_model,
+            "upstream_protocol": ex.wire,
+            "translated": ex.translated,
+        }
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        ex = self._live.get(flow.id)
+        response = flow.response
+        if ex is None or response is None or not ex.stream or not 200 <= response.status_code < 300:
+            return
+        if not ex.translated:
+            response.stream = True
+            return
+        assert ex.wire is not None and ex.ctx is not None
+        translator = convert.StreamTranslator(ex.wire, ex.route.client, ex.ctx)
+        for name in ("content-length", "content-encoding", "content-disposition"):
+            response.headers.pop(name, None)
+        json_array = ex.ctx.framing == "json_array"
+        response.headers["content-type"] = "application/json" if json_array else "text/event-stream"
+        response.headers["cache-control"] = "no-cache"
+        response.stream = _stream_callable(translator, ex.request_id)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        ex = self._live.pop(flow.id, None)
+        if ex is None or flow.response is None:
+            return
+        response = flow.response
+        response.headers["x-request-id"] = ex.request_id
+        if ex.translated and response.stream is False:
+            self._translate_answer(response, ex)
+        self._log(ex, response.status_code)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        ex = self._live.pop(flow.id, None)
+        if ex is not None:
+            message = flow.error.msg if flow.error else "unknown error"
+            self._log(ex, "error", message)
+
+    # --------------------------------------------------------------- internals
+
+    def _forward(self, flow: http.HTTPFlow, ex: Exchange) -> None:
+        route = ex.route
+        raw = flow.request.get_content(strict=False) or b""
+        body = convert.load_json(raw)
+        model = route.model or body.get("model")
+        if not isinstance(model, str) or not model:
+            raise TranslationError("The request names no model.", param="model")
+        res = self.rules.resolve(model)
+        if res is None:
+            raise TranslationError(
+                _unknown_model_message(model, self.rules),
+                param="model",
+                kind="not_found",
+                status=404,
+            )
+        wire = upstream.wire_protocol(res.provider.protocol, route.client)
+        ex.provider, ex.upstream_model, ex.wire = res.provider.name, res.model, wire
+        if route.kind == "native":
+            self._guard(body, route, res, model)
+        if route.endpoint != "generate" and wire != route.client:
+            raise TranslationError(
+                f"{route.path} cannot be converted yet: its model is served by "
+                f"{convert.PROTOCOL_NAMES[wire]}.",
+                kind="not_implemented",
+                status=501,
+            )
+        credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
+        if wire == route.client:
+            ex.stream = route.stream if route.stream is not None else body.get("stream") is True
+            query = list(flow.request.query.items(multi=True)) if wire == "gemini" else None
+            if res.model != model and wire != "gemini":
+                body["model"] = res.model
+                flow.request.content = orjson.dumps(body)
+        else:
+            if not convert.supported(route.client, wire):
+                raise TranslationError(
+                    f"Converting {convert.PROTOCOL_NAMES[route.client]} requests to "
+                    f"{convert.PROTOCOL_NAMES[wire]} is not supported yet.",
+                    kind="not_implemented",
+                    status=501,
+                )
+            req = convert.parse_request(body, route.client, model=route.model, stream=route.stream)
+            flow.request.content = convert.render_request(
+                req, wire, model=res.model, default_max_tokens=res.max_tokens
+            )
+            flow.request.headers.pop("content-encoding", None)
+            ex.translated, ex.stream, query = True, req.stream, None
+            ex.ctx = ir.RenderContext(
+                model=model,
+                created=int(time.time()),
+                request_id=ex.request_id,
+                include_usage=req.include_usage,
+                source=wire,
+                input_tokens_estimate=len(raw) // 4,
+                framing="json_array"
+                if route.client == "gemini" and flow.request.query.get("alt") != "sse"
+                else "sse",
+            )
+        flow.request.url = upstream.upstream_url(
+            res.provider, wire, route.endpoint, res.model, ex.stream, query
+        )
+        upstream.prepare_headers(flow.request.headers, res.provider, credential, ex.translated)
+        flow.request.headers["x-request-id"] = ex.request_id
+
+    def _guard(self, body: dict, route: routes.Route, res: Resolution, model: str) -> None:
+        """A native route forwards bytes unchanged, so both the body and the model's
+        provider must already speak the route's protocol."""
+        ok, looks_like = detect.check(body, route.client)
+        here = convert.PROTOCOL_NAMES[route.client]
+        if not ok:
+            if looks_like is None:
+                raise TranslationError(
+                    f"{route.path} takes {here} requests, and this body is not recognisable as "
+                    f"any supported format. See {DOCS_ROUTES}.",
+                    param="body",
+                )
+            there = convert.PROTOCOL_NAMES[looks_like]
+            raise TranslationError(
+                f"{route.path} is a native route for {here} requests, but this body is in "
+                f"{there} format. A native route passes the body unchanged to a provider that "
+                f"speaks {here}, which would reject it. Send it to "
+                f"{_native_or_converter(looks_like, self.rules, model)} instead. "
+                f"See {DOCS_ROUTES}.",
+                param="body",
+            )
+        wire = upstream.wire_protocol(res.provider.protocol, route.client)
+        if wire != route.client:
+            converter = routes.converter_path(route.client, self.rules.routes, model)
+            raise TranslationError(
+                f"{route.path} is a native route for {here} requests, but model '{model}' is "
+                f"served by provider '{res.provider.name}', which speaks "
+                f"{convert.PROTOCOL_NAMES[wire]}; a native route does not convert. Send it to "
+                f"{converter} to have it converted. See {DOCS_ROUTES}.",
+                param="model",
+            )
+
+    def _translate_answer(self, response: http.Response, ex: Exchange) -> None:
+        assert ex.wire is not None and ex.ctx is not None
+        body = response.get_content(strict=False) or b""
+        try:
+            if 200 <= response.status_code < 300:
+                status, out = (
+                    response.status_code,
+                    convert.translate_response(body, ex.wire, ex.route.client, ex.ctx),
+                )
+            else:
+                status, out = convert.translate_error(
+                    response.status_code, body, ex.wire, ex.route.client
+                )
+        except TranslationError as e:
+            err = ir.Error(
+                kind="api_error",
+                status=502,
+                message=f"The upstream answer could not be translated: {e.message}",
+            )
+            status, out = convert.render_error(ex.route.client, err)
+        response.status_code = status
+        response.headers.pop("content-encoding", None)
+        response.headers["content-type"] = "application/json"
+        response.content = out
+
+    def _log(self, ex: Exchange, status: int | str, error: str | None = None) -> None:
+        observability.log_exchange(
+            request_id=ex.request_id,
+            route=ex.route.name,
+            client=ex.route.client,
+            provider=ex.provider,
+            upstream_model=ex.upstream_model,
+            status=status,
+            latency_ms=(time.monotonic() - ex.started) * 1000,
+            error=error,
+        )
+
+
+def _stream_callable(translator: convert.StreamTranslator, request_id: str):
+    """mitmproxy calls this once per upstream chunk and once with b"" at the end.
+
+    An exception escaping it would leave the caller hanging with headers sent, so every
+    failure becomes the caller's in-stream error. Returning b"" mid-stream would end the
+    HTTP/1.1 response, so "nothing yet" is an empty list.
+    """
+
+    def on_chunk(chunk: bytes) -> bytes | list[bytes]:
+        try:
+            out = translator.feed(chunk) if chunk else translator.finish()
+        except Exception:
+            log.exception("gateway %s: stream translation failed", request_id)
+            out = translator.fail(
+                f"The gateway failed to translate the stream (request {request_id})."
+            )
+        return out if out or not chunk else []
+
+    return on_chunk
+
+
+def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:
+    """Requests sent to the proxy as if it were the API (base URL pointing at it), or any
+    request in reverse mode. Browser traffic using the proxy as a proxy is not ours."""
+    if flow.client_conn.proxy_mode.type_name == "reverse":
+        return True
+    request = flow.request
+    if request.first_line_format == "relative":
+        return not flow.client_conn.tls_established
+    if request.first_line_format == "absolute" and request.host in _LOOPBACK:
+        return request.port == ctx.options.listen_port
+    return False
+
+
+def _answer(flow: http.HTTPFlow, status: int, body: bytes) -> None:
+    flow.response = http.Response.make(status, body, {"content-type": "application/json"})
+
+
+def _not_found_body(flow: http.HTTPFlow) -> bytes:
+    message = (
+        f"The gateway has no route for {flow.request.method} {flow.request.path}. "
+        f"Native routes: /v1/chat/completions, /v1/responses, /v1/messages, "
+        f"/v1beta/models/MODEL:generateContent; converter routes put /openai, /anthropic or "
+        f"/gemini in front of those. See {DOCS_ROUTES}."
+    )
+    return orjson.dumps({"error": {"type": "not_found_error", "code": "404", "message": message}})
+
+
+def _unknown_model_message(model: str, rules: Rules) -> str:
+    providers = ", ".join(sorted(rules.providers))
+    return (
+        f"No provider is configured for model '{model}'. Add a rule to the `models` list of "
+        f'rules.yaml, e.g. {{match: "{model}", provider: <name>}}, or write the model as '
+        f"<provider>/{model}. Configured providers: {providers}."
+    )
+
+
+def _native_or_converter(protocol: ir.Protocol, rules: Rules, model: str) -> str:
+    native = routes.NATIVE_PATH[protocol].replace("{model}", model)
+    converter = routes.converter_path(protocol, rules.routes, model)
+    return f"{native} (native) or {converter} (converted for any provider)"
