@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 import orjson
-from mitmproxy import ctx, http
+from mitmproxy import http
 
 from addons import observability, routes, upstream
 from addons.rules import Resolution, Rules
@@ -49,8 +49,8 @@ class Gateway:
         self._rules_file = rules_file
         self._live: dict[str, Exchange] = {}
 
-    @property
-    def rules(self) -> Rules:
+    def _rules(self) -> Rules:
+        # A method, not a property: mitmproxy getattr()s every attribute of an addon.
         assert self._rules_file.rules is not None, "rules are loaded in configure()"
         return self._rules_file.rules
 
@@ -59,7 +59,7 @@ class Gateway:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
             return
-        route = routes.match(flow.request.method, flow.request.path, self.rules.routes)
+        route = routes.match(flow.request.method, flow.request.path, self._rules().routes)
         if route is None:
             if flow.client_conn.proxy_mode.type_name != "reverse":
                 _answer(flow, 404, _not_found_body(flow))
@@ -127,10 +127,10 @@ class Gateway:
         model = route.model or body.get("model")
         if not isinstance(model, str) or not model:
             raise TranslationError("The request names no model.", param="model")
-        res = self.rules.resolve(model)
+        res = self._rules().resolve(model)
         if res is None:
             raise TranslationError(
-                _unknown_model_message(model, self.rules),
+                _unknown_model_message(model, self._rules()),
                 param="model",
                 kind="not_found",
                 status=404,
@@ -201,13 +201,13 @@ class Gateway:
                 f"{route.path} is a native route for {here} requests, but this body is in "
                 f"{there} format. A native route passes the body unchanged to a provider that "
                 f"speaks {here}, which would reject it. Send it to "
-                f"{_native_or_converter(looks_like, self.rules, model)} instead. "
+                f"{_native_or_converter(looks_like, self._rules(), model)} instead. "
                 f"See {DOCS_ROUTES}.",
                 param="body",
             )
         wire = upstream.wire_protocol(res.provider.protocol, route.client)
         if wire != route.client:
-            converter = routes.converter_path(route.client, self.rules.routes, model)
+            converter = routes.converter_path(route.client, self._rules().routes, model)
             raise TranslationError(
                 f"{route.path} is a native route for {here} requests, but model '{model}' is "
                 f"served by provider '{res.provider.name}', which speaks "
@@ -276,16 +276,17 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
 
 
 def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:
-    """Requests sent to the proxy as if it were the API (base URL pointing at it), or any
-    request in reverse mode. Browser traffic using the proxy as a proxy is not ours."""
-    if flow.client_conn.proxy_mode.type_name == "reverse":
+    """Requests sent to the proxy as if it were the API (an SDK whose base URL points at
+    it), or any request in reverse mode. Traffic that merely uses mitmproxy as a proxy —
+    a browser, a tunnel to a real provider — names another host:port and is not ours."""
+    client = flow.client_conn
+    if client.proxy_mode.type_name == "reverse":
         return True
+    if client.tls_established:  # inside a CONNECT tunnel to some other server
+        return False
+    local_host, local_port = client.sockname[:2]
     request = flow.request
-    if request.first_line_format == "relative":
-        return not flow.client_conn.tls_established
-    if request.first_line_format == "absolute" and request.host in _LOOPBACK:
-        return request.port == ctx.options.listen_port
-    return False
+    return request.port == local_port and (request.host in _LOOPBACK or request.host == local_host)
 
 
 def _answer(flow: http.HTTPFlow, status: int, body: bytes) -> None:

@@ -22,8 +22,15 @@ def anthropic_client(gateway: Gateway, prefix: str = "", **kwargs) -> anthropic.
     )
 
 
+# google-genai closes its HTTP client when the Client object is garbage-collected, which
+# breaks the one-line `gemini_client(gw).models.generate_content(...)` style mid-call.
+_KEEP_ALIVE: list[genai.Client] = []
+
+
 def gemini_client(gateway: Gateway, prefix: str = "") -> genai.Client:
-    return genai.Client(
+    client = genai.Client(
         api_key=CALLER_KEY,
         http_options=types.HttpOptions(base_url=f"{gateway.url}{prefix}/"),
     )
+    _KEEP_ALIVE.append(client)
+    return client
