@@ -249,7 +249,7 @@ def thought_signature(thinking: ir.Thinking) -> str | None:
     """``thoughtSignature`` for IR thinking shown to a Gemini caller (see module doc)."""
     if thinking.redacted is not None:
         return _foreign(_REDACTED, thinking.redacted)
-    if thinking.signature is None:
+    if not thinking.signature:  # "" is how other formats say "Gemini gave none"
         return None
     if thinking.origin in (None, PROTOCOL):
         return thinking.signature
