@@ -150,7 +150,11 @@ class Gateway:
         if wire == route.client:
             ex.stream = route.stream if route.stream is not None else body.get("stream") is True
             query = list(flow.request.query.items(multi=True)) if wire == "gemini" else None
-            if res.model != model and wire != "gemini":
+            if route.kind == "converter" and convert.carries_gateway_state(raw):
+                # A conversation that visited another provider: drop its foreign state.
+                req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
+                flow.request.content = convert.render_request(req, wire, model=res.model)
+            elif res.model != model and wire != "gemini":
                 body["model"] = res.model
                 flow.request.content = orjson.dumps(body)
         else:

@@ -50,6 +50,27 @@ def parse_request(
     return CODECS[client].parse_request(body, model=model, stream=stream)
 
 
+# What the gateway writes into a caller's format to carry another provider's state
+# (docs/extensions.md), including the base64 forms of the origin prefixes used in Gemini's
+# thoughtSignature. A body without any of these needs no re-rendering on its way to a
+# provider of its own protocol.
+_GATEWAY_STATE_MARKERS = (
+    b'"extra_content"',
+    b'"thinking_blocks"',
+    b"gemini:",
+    b"anthropic:",
+    b"anthropic-redacted:",
+    b"YW50aHJvcGljO",  # base64("anthropic:...")
+    b"Z2VtaW5pO",  # base64("gemini:...")
+)
+
+
+def carries_gateway_state(raw: bytes) -> bool:
+    """Whether a same-protocol body holds state the gateway carried for another provider,
+    which must be stripped before the body reaches a real API."""
+    return any(marker in raw for marker in _GATEWAY_STATE_MARKERS)
+
+
 def render_request(
     req: ir.Request, upstream: ir.Protocol, *, model: str, default_max_tokens: int | None = None
 ) -> bytes:
@@ -57,7 +78,7 @@ def render_request(
     req.model = model
     if req.source != upstream:
         _refuse_unmapped_fields(req)
-        _strip_foreign_state(req, upstream)
+    _strip_foreign_state(req, upstream)
     if req.max_tokens is None and default_max_tokens is not None:
         req.max_tokens = default_max_tokens
     return orjson.dumps(CODECS[upstream].render_request(req))

@@ -28,9 +28,10 @@ Stream rendering (IR events -> caller chunks) follows OpenAI's own streams: a fi
 in order of their blocks with id/type/name only on the first delta of each call, an
 ``arguments: "{}"`` delta for calls that got no argument text, an empty-delta chunk
 with ``finish_reason``, the ``choices: []`` usage chunk when the caller asked for
-``include_usage``, and ``data: [DONE]``. Thinking text goes out as ``reasoning_content``
-deltas; a thinking signature as a ``thinking_blocks`` delta holding the whole block
-(docs/extensions.md); a Gemini signature on a call or text part as ``extra_content``.
+``include_usage`` and any usage is known, and ``data: [DONE]``. Thinking text goes out
+as ``reasoning_content`` deltas; a thinking signature as a ``thinking_blocks`` delta
+holding the whole block (docs/extensions.md); a Gemini signature on a call or text part
+as ``extra_content``.
 """
 
 from __future__ import annotations
@@ -674,11 +675,12 @@ class StreamRenderer:
             has_tool_call=bool(self._tool_numbers),
         )
         out.append(self._chunk({}, finish_reason))
-        if self._ctx.include_usage:
-            usage = usage_to_wire(event.usage or self._usage or ir.Usage())
-            out.append(
-                encode_event(self._head + b',"choices":[],"usage":' + orjson.dumps(usage) + b"}")
-            )
+        usage = event.usage or self._usage
+        # No usage known (the upstream never sent any): no chunk rather than made-up zeros,
+        # as OpenAI itself does when a stream is interrupted.
+        if self._ctx.include_usage and usage is not None:
+            body = orjson.dumps(usage_to_wire(usage))
+            out.append(encode_event(self._head + b',"choices":[],"usage":' + body + b"}"))
         out.append(encode_event(b"[DONE]"))
         self._done = True
 
