@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 import anthropic
-import httpx
+import anthropic._base_client as _sdk_http
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +17,10 @@ from translators import anthropic_messages as am
 from translators import ir
 from translators.errors import TranslationError
 from translators.sse import SSEDecoder
+
+# anthropic < 1 is built on httpx, anthropic >= 2 on httpx2 (same API): mock with the one
+# the installed SDK uses, so these tests run under both Python legs of CI.
+httpx = getattr(_sdk_http, "httpx2", None) or _sdk_http.httpx
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "spec" / "anthropic"
 CTX = ir.RenderContext(model="claude-test", created=1700000000, request_id="req42")
