@@ -1,0 +1,159 @@
+"""The pipeline across codecs: any split of an upstream stream gives the same caller bytes
+for every pair, cross-protocol policy, and streams that end badly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from translators import convert, ir
+from translators.errors import TranslationError
+
+SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
+STREAMS: list[tuple[ir.Protocol, Path]] = [
+    ("openai_chat", SPEC / "openai_chat" / "stream_text_with_usage.sse"),
+    ("openai_chat", SPEC / "openai_chat" / "stream_parallel_tool_calls.sse"),
+    ("anthropic", SPEC / "anthropic" / "stream_text_then_tool_use.sse"),
+    ("anthropic", SPEC / "anthropic" / "stream_docs_extended_thinking.sse"),
+    ("gemini", SPEC / "gemini" / "stream_parallel_function_calls_gemini25.sse"),
+    ("gemini", SPEC / "gemini" / "stream_thought_summaries_then_text.sse"),
+]
+CLIENTS: list[ir.Protocol] = ["openai_chat", "anthropic", "gemini"]
+CTX = ir.RenderContext(model="m", created=1, request_id="r", include_usage=True)
+
+
+def translate(upstream: ir.Protocol, client: ir.Protocol, chunks: list[bytes]) -> bytes:
+    translator = convert.StreamTranslator(upstream, client, CTX)
+    return b"".join(translator.feed(c) for c in chunks) + translator.finish()
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(STREAMS), st.sampled_from(CLIENTS), st.lists(st.integers(0), max_size=30))
+def test_any_split_gives_identical_output(stream, client, cuts):
+    upstream, path = stream
+    data = path.read_bytes() + b"\n\n"  # some recorded files lack the final blank line
+    whole = translate(upstream, client, [data])
+    assert whole
+    assert translate(upstream, client, split(data, cuts)) == whole
+    assert translate(upstream, client, [bytes([b]) for b in data[:400]] + [data[400:]]) == whole
+
+
+@pytest.mark.parametrize(("upstream", "path"), STREAMS, ids=lambda v: getattr(v, "name", v))
+@pytest.mark.parametrize("client", CLIENTS)
+def test_complete_streams_end_without_error(upstream, path, client):
+    out = translate(upstream, client, [path.read_bytes() + b"\n\n"])
+    assert b'"error"' not in out
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_truncated_upstream_stream_ends_in_an_error(client):
+    data = (SPEC / "anthropic" / "stream_text.sse").read_bytes()
+    cut = data[: data.index(b"message_delta")]
+    out = translate("anthropic", client, [cut])
+    assert b"error" in out
+    assert b"stream ended before" in out
+
+
+def test_fail_renders_an_error_once_and_stops():
+    translator = convert.StreamTranslator("openai_chat", "anthropic", CTX)
+    first = translator.fail("boom")
+    assert b"event: error" in first and b"boom" in first
+    assert translator.fail("again") == b""
+    assert translator.feed(b'data: {"x": 1}\n\n') == b""
+    assert translator.finish() == b""
+
+
+def test_unmapped_source_fields_are_refused_by_name():
+    req = convert.parse_request(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "logit_bias": {"1": 2}},
+        "openai_chat",
+    )
+    with pytest.raises(TranslationError) as caught:
+        convert.render_request(req, "anthropic", model="claude-x")
+    assert caught.value.param == "logit_bias"
+
+
+def test_droppable_fields_are_dropped_and_same_protocol_keeps_them():
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "store": False}
+    out = orjson.loads(
+        convert.render_request(convert.parse_request(body, "openai_chat"), "gemini", model="g")
+    )
+    assert "store" not in orjson.dumps(out).decode()
+    same = orjson.loads(
+        convert.render_request(convert.parse_request(body, "openai_chat"), "openai_chat", model="m")
+    )
+    assert same["store"] is False
+
+
+def test_default_max_tokens_from_rules_only_when_caller_gave_none():
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    out = orjson.loads(
+        convert.render_request(
+            convert.parse_request(body, "openai_chat"),
+            "anthropic",
+            model="c",
+            default_max_tokens=777,
+        )
+    )
+    assert out["max_tokens"] == 777
+    body["max_tokens"] = 0
+    out = orjson.loads(
+        convert.render_request(
+            convert.parse_request(body, "openai_chat"), "gemini", model="g", default_max_tokens=777
+        )
+    )
+    assert out["generationConfig"]["maxOutputTokens"] == 0  # explicit 0 is a value
+
+
+def test_foreign_thinking_state_is_stripped():
+    req = ir.Request(
+        model="m",
+        source="anthropic",
+        messages=[
+            ir.Message("user", [ir.Text("q")]),
+            ir.Message(
+                "assistant",
+                [
+                    ir.Thinking("thought", signature="sig", origin="anthropic"),
+                    ir.Thinking(redacted="data", origin="anthropic"),
+                    ir.ToolCall("c1", "f", "{}", signature="gsig"),
+                ],
+            ),
+            ir.Message("tool", [ir.ToolResult("c1", [ir.Text("ok")], name="f")]),
+        ],
+    )
+    sent = convert.render_request(req, "gemini", model="g")
+    assert b"sig" not in sent.replace(b"gsig", b"") and b"data" not in sent
+    assert b"gsig" in sent  # a Gemini signature goes back to Gemini
+    req.messages[1].parts.append(ir.Text("x"))
+    assert b"gsig" not in convert.render_request(req, "openai_chat", model="o")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"extra_content": {}}',
+        b'{"signature": "gemini:abc"}',
+        b'{"thoughtSignature": "YW50aHJvcGljOmFiYw=="}',
+    ],
+)
+def test_gateway_state_markers(raw):
+    assert convert.carries_gateway_state(raw)
+    assert not convert.carries_gateway_state(b'{"messages": [{"role": "user", "content": "hi"}]}')
+
+
+def test_invalid_json_body_is_a_translation_error():
+    with pytest.raises(TranslationError) as caught:
+        convert.load_json(b"{nope")
+    assert caught.value.param == "body"
+    with pytest.raises(TranslationError):
+        convert.load_json(b"[1, 2]")
