@@ -9,6 +9,8 @@ error instead of a silent truncation.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from types import ModuleType
 
 import orjson
@@ -73,21 +75,32 @@ def carries_gateway_state(raw: bytes) -> bool:
 
 def render_request(
     req: ir.Request, upstream: ir.Protocol, *, model: str, default_max_tokens: int | None = None
-) -> bytes:
-    """Render ``req`` for ``upstream`` after the cross-protocol policy checks."""
+) -> tuple[bytes, dict[str, str]]:
+    """Render ``req`` for ``upstream`` after the cross-protocol policy checks.
+
+    Returns the body and the tool names that had to change for the upstream (upstream
+    name -> caller's name), which the answer's renderer needs to map them back.
+    """
     req.model = model
+    tool_names: dict[str, str] = {}
     if req.source != upstream:
         _refuse_unmapped_fields(req)
+        tool_names = _fit_tool_names(req, upstream)
     _strip_foreign_state(req, upstream)
     if req.max_tokens is None and default_max_tokens is not None:
         req.max_tokens = default_max_tokens
-    return orjson.dumps(CODECS[upstream].render_request(req))
+    return orjson.dumps(CODECS[upstream].render_request(req)), tool_names
 
 
 def translate_response(
     body: bytes, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext
 ) -> bytes:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
+    if ctx.tool_names:
+        for choice in resp.choices:
+            for part in choice.parts:
+                if isinstance(part, ir.ToolCall):
+                    part.name = ctx.tool_names.get(part.name, part.name)
     return orjson.dumps(CODECS[client].render_response(resp, ctx))
 
 
@@ -110,13 +123,14 @@ class StreamTranslator:
     caller gets its protocol's in-stream error rather than a hung connection.
     """
 
-    __slots__ = ("_failed", "_finished", "_parser", "_renderer")
+    __slots__ = ("_failed", "_finished", "_parser", "_renderer", "_tool_names")
 
     def __init__(self, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext) -> None:
         self._parser = CODECS[upstream].StreamParser()
         self._renderer = CODECS[client].StreamRenderer(ctx)
         self._finished = False
         self._failed = False
+        self._tool_names = ctx.tool_names
 
     def feed(self, chunk: bytes) -> bytes:
         if self._failed:
@@ -156,7 +170,10 @@ class StreamTranslator:
 
     def _note(self, events: list[ir.Event]) -> None:
         for event in events:
-            if isinstance(event, ir.Finish):
+            if isinstance(event, ir.BlockStart) and self._tool_names:
+                if isinstance(event.part, ir.ToolCall):
+                    event.part.name = self._tool_names.get(event.part.name, event.part.name)
+            elif isinstance(event, ir.Finish):
                 self._finished = True
             elif isinstance(event, ir.StreamError):
                 self._finished = True
@@ -172,6 +189,50 @@ def _refuse_unmapped_fields(req: ir.Request) -> None:
                 "remove it or use a model served by a provider of the same protocol.",
                 param=key,
             )
+
+
+# Each upstream's rule for function names. A caller's name that breaks it is replaced by a
+# stable, unique fitting name and mapped back in the answer.
+_TOOL_NAME_RULES: dict[ir.Protocol, tuple[re.Pattern[str], int]] = {
+    "openai_chat": (re.compile(r"[^a-zA-Z0-9_-]"), 64),
+    "anthropic": (re.compile(r"[^a-zA-Z0-9_-]"), 128),
+    "gemini": (re.compile(r"[^a-zA-Z0-9_.:-]"), 128),
+}
+
+
+def fit_tool_name(name: str, upstream: ir.Protocol) -> str:
+    invalid, limit = _TOOL_NAME_RULES[upstream]
+    fitted = invalid.sub("_", name)
+    if upstream == "gemini" and fitted[:1].isdigit():
+        fitted = "_" + fitted
+    if fitted == name and 0 < len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{fitted[: limit - 9]}_{digest}"
+
+
+def _fit_tool_names(req: ir.Request, upstream: ir.Protocol) -> dict[str, str]:
+    """Rename tools whose names the upstream would reject, everywhere the name appears."""
+    renamed: dict[str, str] = {}
+
+    def fit(name: str) -> str:
+        fitted = fit_tool_name(name, upstream)
+        if fitted != name:
+            renamed[fitted] = name
+        return fitted
+
+    for tool in req.tools:
+        tool.name = fit(tool.name)
+    if req.tool_choice is not None:
+        if req.tool_choice.name is not None:
+            req.tool_choice.name = fit(req.tool_choice.name)
+        if req.tool_choice.allowed:
+            req.tool_choice.allowed = [fit(n) for n in req.tool_choice.allowed]
+    for message in req.messages:
+        for part in message.parts:
+            if isinstance(part, (ir.ToolCall, ir.ToolResult)) and part.name is not None:
+                part.name = fit(part.name)
+    return renamed
 
 
 def _strip_foreign_state(req: ir.Request, upstream: ir.Protocol) -> None:

@@ -316,3 +316,6 @@ class RenderContext:
     source: Protocol | None = None  # protocol of the upstream that produced the data
     input_tokens_estimate: int = 0  # for formats that must report input usage up front
     framing: Literal["sse", "json_array"] = "sse"  # Gemini streams come in either
+    # Tool names the upstream was given -> the caller's own names, where the upstream's
+    # naming rules forced a change (OpenAI allows 64 characters, no dots).
+    tool_names: dict[str, str] = field(default_factory=dict)

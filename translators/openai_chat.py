@@ -23,8 +23,8 @@ becomes a ToolResult whose name is looked up from the call it answers.
 
 ``max_completion_tokens`` and the deprecated ``max_tokens`` both fill ``max_tokens``; a
 caller who used ``max_tokens`` gets it back under that name. A string ``stop`` comes back
-as a string. Toward another protocol's caller ``max_completion_tokens`` is written,
-the field OpenAI's reasoning models require. When streaming, ``stream_options.
+as a string. A request from another protocol gets ``max_completion_tokens``, the field
+OpenAI's reasoning models require. When streaming, ``stream_options.
 include_usage`` is always requested upstream so the final usage can be translated;
 whether the caller sees it is the renderer's ``ctx.include_usage``.
 
@@ -41,7 +41,9 @@ Responses
 an IR slot (``logprobs``, ``annotations``, ``system_fingerprint``, ``service_tier``,
 usage details) stay in ``extra`` so the same protocol gets them back. Toward an OpenAI
 caller, foreign thinking goes out as ``reasoning_content`` plus ``thinking_blocks`` when
-it carries signatures, and content is null when there is no text.
+it carries signatures, and content is null when there is no text. Another provider's
+text citations and matched ``stop_sequence`` have no field there and are left out; an
+image, audio or document in an answer cannot be expressed and is refused (502).
 
 Dropped or refused on the way in
 --------------------------------
@@ -68,8 +70,8 @@ Dropped or refused when rendering toward an OpenAI-shaped upstream
   caches automatically and compatible servers reject the field.
 - Thinking: only text that an OpenAI-compatible server produced (origin
   ``openai_chat``) is sent back, as ``reasoning_content``: DeepSeek requires it on tool
-  turns, while OpenAI and servers such as Cerebras reject the field, so another
-  provider's thinking is dropped rather than risk that 400. Signatures,
+  turns, while servers such as Cerebras reject the field (OpenAI's schema has none), so
+  another provider's thinking is dropped rather than risk that 400. Signatures,
   ``thinking_blocks`` and redacted thinking are never sent upstream. Google
   ``extra_content`` is written back only for an OpenAI-shaped caller that sent it.
 - ``top_k``: refused (OpenAI has none and no value of it is neutral), except for an
@@ -77,6 +79,9 @@ Dropped or refused when rendering toward an OpenAI-shaped upstream
 - ToolResult ``is_error``: dropped (the result text says what failed). Images and
   documents in a ToolResult: the tool message keeps the text and a user message right
   after the tool messages carries them (tool messages hold text only; PEER-BUGS #16).
+- Images: inline data needs a media type; references must be http(s) URLs (a Gemini
+  ``gs://`` reference is refused). Audio: ``format`` is the media subtype
+  (``audio/mpeg`` -> mp3).
 - Documents: a plain-text source becomes a text part; ``title`` and ``context`` are
   dropped; a URL source or enabled ``citations`` are refused.
 - Reasoning: ``effort`` as is; else ``budget_tokens`` by the table <=1024 low,

@@ -641,7 +641,7 @@ class StreamRenderer:
     def _signature(self, index: int, signature: str, out: list[bytes]) -> None:
         kind = self._kinds.get(index)
         if kind == "thinking":
-            origin, texts = self._thinking[index]
+            origin, texts = self._thinking.get(index, (None, []))
             block = {
                 "type": "thinking",
                 "thinking": "".join(texts),

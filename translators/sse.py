@@ -64,7 +64,7 @@ class SSEDecoder:
             value = line[5:]
             self._data.append(value[1:] if value.startswith(b" ") else value)
         elif line.startswith(b"event:"):
-            self._event = line[6:].strip().decode()
+            self._event = line[6:].strip().decode("utf-8", "replace")
 
 
 def encode_event(data: bytes, event: str | None = None) -> bytes:

@@ -26,6 +26,11 @@ CLIENTS: list[ir.Protocol] = ["openai_chat", "anthropic", "gemini"]
 CTX = ir.RenderContext(model="m", created=1, request_id="r", include_usage=True)
 
 
+def render(req: ir.Request, upstream: ir.Protocol, **kwargs) -> bytes:
+    body, _ = convert.render_request(req, upstream, **kwargs)
+    return body
+
+
 def translate(upstream: ir.Protocol, client: ir.Protocol, chunks: list[bytes]) -> bytes:
     translator = convert.StreamTranslator(upstream, client, CTX)
     return b"".join(translator.feed(c) for c in chunks) + translator.finish()
@@ -78,18 +83,16 @@ def test_unmapped_source_fields_are_refused_by_name():
         "openai_chat",
     )
     with pytest.raises(TranslationError) as caught:
-        convert.render_request(req, "anthropic", model="claude-x")
+        render(req, "anthropic", model="claude-x")
     assert caught.value.param == "logit_bias"
 
 
 def test_droppable_fields_are_dropped_and_same_protocol_keeps_them():
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "store": False}
-    out = orjson.loads(
-        convert.render_request(convert.parse_request(body, "openai_chat"), "gemini", model="g")
-    )
+    out = orjson.loads(render(convert.parse_request(body, "openai_chat"), "gemini", model="g"))
     assert "store" not in orjson.dumps(out).decode()
     same = orjson.loads(
-        convert.render_request(convert.parse_request(body, "openai_chat"), "openai_chat", model="m")
+        render(convert.parse_request(body, "openai_chat"), "openai_chat", model="m")
     )
     assert same["store"] is False
 
@@ -97,7 +100,7 @@ def test_droppable_fields_are_dropped_and_same_protocol_keeps_them():
 def test_default_max_tokens_from_rules_only_when_caller_gave_none():
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
     out = orjson.loads(
-        convert.render_request(
+        render(
             convert.parse_request(body, "openai_chat"),
             "anthropic",
             model="c",
@@ -107,7 +110,7 @@ def test_default_max_tokens_from_rules_only_when_caller_gave_none():
     assert out["max_tokens"] == 777
     body["max_tokens"] = 0
     out = orjson.loads(
-        convert.render_request(
+        render(
             convert.parse_request(body, "openai_chat"), "gemini", model="g", default_max_tokens=777
         )
     )
@@ -131,11 +134,11 @@ def test_foreign_thinking_state_is_stripped():
             ir.Message("tool", [ir.ToolResult("c1", [ir.Text("ok")], name="f")]),
         ],
     )
-    sent = convert.render_request(req, "gemini", model="g")
+    sent = render(req, "gemini", model="g")
     assert b"sig" not in sent.replace(b"gsig", b"") and b"data" not in sent
     assert b"gsig" in sent  # a Gemini signature goes back to Gemini
     req.messages[1].parts.append(ir.Text("x"))
-    assert b"gsig" not in convert.render_request(req, "openai_chat", model="o")
+    assert b"gsig" not in render(req, "openai_chat", model="o")
 
 
 @pytest.mark.parametrize(
@@ -157,3 +160,112 @@ def test_invalid_json_body_is_a_translation_error():
     assert caught.value.param == "body"
     with pytest.raises(TranslationError):
         convert.load_json(b"[1, 2]")
+
+
+LONG = "mcp__github__create_or_update_file_contents_in_repository_with_commit"  # 69 chars
+
+
+def test_tool_names_fitted_for_the_upstream_and_mapped_back():
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [
+            {"name": LONG, "input_schema": {"type": "object"}},
+            {"name": "ok_name", "input_schema": {"type": "object"}},
+        ],
+        "tool_choice": {"type": "tool", "name": LONG},
+        "max_tokens": 10,
+    }
+    req = convert.parse_request(body, "anthropic")
+    sent, names = convert.render_request(req, "openai_chat", model="gpt")
+    sent_tools = [t["function"]["name"] for t in orjson.loads(sent)["tools"]]
+    assert len(sent_tools[0]) == 64 and sent_tools[1] == "ok_name"
+    assert names == {sent_tools[0]: LONG}
+    assert orjson.loads(sent)["tool_choice"]["function"]["name"] == sent_tools[0]
+
+    answer = orjson.dumps(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": sent_tools[0], "arguments": "{}"},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+    ctx = ir.RenderContext(model="m", created=1, request_id="r", tool_names=names)
+    out = orjson.loads(convert.translate_response(answer, "openai_chat", "anthropic", ctx))
+    assert out["content"][0]["name"] == LONG
+
+    stream = (
+        b"".join(
+            b"data: " + orjson.dumps(c) + b"\n\n"
+            for c in [
+                {
+                    "id": "c",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "gpt",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {
+                                "role": "assistant",
+                                "tool_calls": [
+                                    {
+                                        "index": 0,
+                                        "id": "call_1",
+                                        "type": "function",
+                                        "function": {"name": sent_tools[0], "arguments": "{}"},
+                                    }
+                                ],
+                            },
+                            "finish_reason": None,
+                        }
+                    ],
+                },
+                {
+                    "id": "c",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "gpt",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+                },
+            ]
+        )
+        + b"data: [DONE]\n\n"
+    )
+    translator = convert.StreamTranslator("openai_chat", "anthropic", ctx)
+    rendered = translator.feed(stream) + translator.finish()
+    assert LONG.encode() in rendered and sent_tools[0].encode() not in rendered
+
+
+@pytest.mark.parametrize(
+    ("name", "upstream", "changed"),
+    [
+        ("get_weather", "openai_chat", False),
+        ("ns.tool", "openai_chat", True),
+        ("ns.tool", "gemini", False),
+        ("9lives", "gemini", True),
+        ("x" * 100, "anthropic", False),
+    ],
+)
+def test_fit_tool_name(name, upstream, changed):
+    fitted = convert.fit_tool_name(name, upstream)
+    assert (fitted != name) is changed
+    assert fitted == convert.fit_tool_name(name, upstream)  # stable across requests

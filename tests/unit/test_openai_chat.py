@@ -6,11 +6,11 @@ import contextlib
 import copy
 from pathlib import Path
 
-import httpx
 import openai
+import openai._base_client as _sdk_http
 import orjson
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -20,6 +20,10 @@ from translators import openai_chat as oc
 from translators import openai_chat_stream as ocs
 from translators.errors import TranslationError
 from translators.sse import SSEDecoder
+
+# openai 2.x is built on httpx, openai 3.x on httpx2 (same API): mock with the one the
+# installed SDK uses, so these tests run under both Python legs of CI.
+httpx = getattr(_sdk_http, "httpx2", None) or _sdk_http.httpx
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "spec" / "openai_chat"
 CTX = ir.RenderContext(model="gpt-test", created=1700000000, request_id="req42")
@@ -1864,7 +1868,6 @@ FRAME = (
 @given(frames=st.lists(FRAME, max_size=8))
 def test_random_streams_end_in_exactly_one_finish_or_error(frames: list[bytes]) -> None:
     data = b"".join(frames)
-    assume(b"event:" not in data)  # sse.SSEDecoder decodes event names strictly (reported)
     events = parse_stream(data)
     assert_grammar(events)
     for chunk in chunk_json(render_stream(events, USAGE_CTX)):
