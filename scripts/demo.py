@@ -25,7 +25,7 @@ def show(title: str, asked: dict, fake: FakeUpstream, answer: str) -> None:
     print("caller asked:     ", json.dumps(asked))
     print(f"provider received: {got.method} {got.path}")
     print("                  ", got.body.decode()[:400])
-    print("caller got:       ", answer)
+    print("caller got:       ", answer[:300])
 
 
 def main() -> None:
@@ -68,8 +68,8 @@ def main() -> None:
 
         print("\nGateway log lines:")
         for line in gateway.log().splitlines():
-            if line.lstrip().startswith("gateway {"):
-                print(" ", line.strip())
+            if "gateway {" in line:
+                print(" ", line[line.index("gateway {") :].strip())
     finally:
         gateway.stop()
         for fake in fakes.values():

@@ -173,28 +173,6 @@ _KIND_STATUS: dict[str, int] = {
     "timeout": 504,
 }
 
-_STATUS_KIND: dict[int, ir.ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "billing",
-    403: "permission",
-    404: "not_found",
-    413: "request_too_large",
-    429: "rate_limit",
-    500: "api_error",
-    501: "not_implemented",
-    503: "overloaded",
-    504: "timeout",
-    529: "overloaded",
-}
-
-
-def kind_for_status(status: int) -> ir.ErrorKind:
-    kind = _STATUS_KIND.get(status)
-    if kind is not None:
-        return kind
-    return "invalid_request" if 400 <= status < 500 else "api_error"
-
 
 def error_to_ir(status: int | None, payload: object) -> ir.Error:
     """``payload`` is the decoded body, or the raw text when it was not JSON (a 413 from
@@ -204,7 +182,7 @@ def error_to_ir(status: int | None, payload: object) -> ir.Error:
     message = error.get("message") if isinstance(error, dict) else None
     kind = _ERROR_TYPE_TO_KIND.get(etype) if isinstance(etype, str) else None
     if kind is None:
-        kind = kind_for_status(status) if status is not None else "api_error"
+        kind = ir.error_kind_for_status(status) if status is not None else "api_error"
     if not isinstance(message, str):
         message = payload if isinstance(payload, str) and payload else f"HTTP {status}"
     code = etype if isinstance(etype, str) and etype not in _ERROR_TYPE_TO_KIND else None
@@ -219,7 +197,10 @@ def error_to_ir(status: int | None, payload: object) -> ir.Error:
 def error_status(err: ir.Error) -> int:
     """The status the Anthropic SDK maps to the kind's exception class. A 4xx/5xx the
     table doesn't name (409, 422, 502...) is kept when it means the same kind."""
-    if err.kind in ("invalid_request", "api_error") and kind_for_status(err.status) == err.kind:
+    if (
+        err.kind in ("invalid_request", "api_error")
+        and ir.error_kind_for_status(err.status) == err.kind
+    ):
         return err.status
     return _KIND_STATUS[err.kind]
 

@@ -310,20 +310,6 @@ _STATUS_KINDS: dict[str, ir.ErrorKind] = {
     "UNAVAILABLE": "overloaded",
     "DEADLINE_EXCEEDED": "timeout",
 }
-_HTTP_KINDS: dict[int, ir.ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "billing",
-    403: "permission",
-    404: "not_found",
-    413: "request_too_large",
-    429: "rate_limit",
-    500: "api_error",
-    501: "not_implemented",
-    503: "overloaded",
-    504: "timeout",
-    529: "overloaded",
-}
 _KIND_HTTP: dict[ir.ErrorKind, int] = {
     "invalid_request": 400,
     "authentication": 401,
@@ -392,9 +378,7 @@ def parse_error(status: int, body: object) -> ir.Error:
     name = err.get("status") if isinstance(err.get("status"), str) else None
     message = err.get("message") if isinstance(err.get("message"), str) else ""
     reason, param = _details(err.get("details"))
-    kind = _STATUS_KINDS.get(name or "") or _HTTP_KINDS.get(status)
-    if kind is None:
-        kind = "invalid_request" if 400 <= status < 500 else "api_error"
+    kind = _STATUS_KINDS.get(name or "") or ir.error_kind_for_status(status)
     if reason in _AUTH_REASONS:
         kind = "authentication"
     return ir.Error(

@@ -56,6 +56,31 @@ ErrorKind = Literal[
 ]
 
 
+# HTTP statuses every provider uses the same way. Anything else is an invalid request
+# below 500 and a server error from 500 on.
+_ERROR_KIND_BY_STATUS: dict[int, ErrorKind] = {
+    400: "invalid_request",
+    401: "authentication",
+    402: "billing",
+    403: "permission",
+    404: "not_found",
+    413: "request_too_large",
+    429: "rate_limit",
+    500: "api_error",
+    501: "not_implemented",
+    503: "overloaded",
+    504: "timeout",
+    529: "overloaded",
+}
+
+
+def error_kind_for_status(status: int) -> ErrorKind:
+    kind = _ERROR_KIND_BY_STATUS.get(status)
+    if kind is not None:
+        return kind
+    return "invalid_request" if status < 500 else "api_error"
+
+
 # --------------------------------------------------------------------------- parts
 
 

@@ -151,23 +151,6 @@ def usage_to_wire(usage: ir.Usage, base: dict | None = None) -> dict:
     return out
 
 
-_KIND_BY_STATUS: dict[int, ir.ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "billing",
-    403: "permission",
-    404: "not_found",
-    409: "invalid_request",
-    413: "request_too_large",
-    422: "invalid_request",
-    429: "rate_limit",
-    500: "api_error",
-    501: "not_implemented",
-    503: "overloaded",
-    504: "timeout",
-    529: "overloaded",
-}
-
 # ``type`` is a free string in OpenAI's spec; these are the values seen from OpenAI and
 # the compatible servers. It decides the kind only for in-stream errors, which have no
 # HTTP status.
@@ -208,9 +191,7 @@ def _error_kind(status: int | None, type_: object, code: object) -> ir.ErrorKind
         return "billing"
     if status is None:
         return _KIND_BY_TYPE.get(type_, "api_error") if isinstance(type_, str) else "api_error"
-    if status in _KIND_BY_STATUS:
-        return _KIND_BY_STATUS[status]
-    return "api_error" if status >= 500 else "invalid_request"
+    return ir.error_kind_for_status(status)
 
 
 def _optional_text(value: object) -> str | None:
