@@ -153,7 +153,7 @@ class Gateway:
             if route.kind == "converter" and convert.carries_gateway_state(raw):
                 # A conversation that visited another provider: drop its foreign state.
                 req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
-                flow.request.content, _ = convert.render_request(req, wire, model=res.model)
+                flow.request.content = convert.render_request(req, wire, model=res.model).body
             elif res.model != model and wire != "gemini":
                 body["model"] = res.model
                 flow.request.content = orjson.dumps(body)
@@ -166,9 +166,14 @@ class Gateway:
                     status=501,
                 )
             req = convert.parse_request(body, route.client, model=route.model, stream=route.stream)
-            flow.request.content, tool_names = convert.render_request(
-                req, wire, model=res.model, default_max_tokens=res.max_tokens
+            rendered = convert.render_request(
+                req,
+                wire,
+                model=res.model,
+                default_max_tokens=res.max_tokens,
+                json_via_tool=res.structured_output == "tool",
             )
+            flow.request.content = rendered.body
             flow.request.headers.pop("content-encoding", None)
             ex.translated, ex.stream, query = True, req.stream, None
             ex.ctx = ir.RenderContext(
@@ -178,7 +183,8 @@ class Gateway:
                 include_usage=req.include_usage,
                 source=wire,
                 input_tokens_estimate=len(raw) // 4,
-                tool_names=tool_names,
+                tool_names=rendered.tool_names,
+                json_tool=rendered.json_tool,
                 framing="json_array"
                 if route.client == "gemini" and flow.request.query.get("alt") != "sse"
                 else "sse",

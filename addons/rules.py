@@ -47,12 +47,17 @@ class Provider:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+StructuredOutput = Literal["native", "tool"]
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRule:
     match: str
     provider: str
     model: str | None = None
     max_tokens: int | None = None  # default output budget where the target requires one
+    # "tool": the model has no native JSON-schema output, so a forced tool stands in.
+    structured_output: StructuredOutput = "native"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ class Resolution:
     provider: Provider
     model: str  # the name the upstream gets
     max_tokens: int | None = None
+    structured_output: StructuredOutput = "native"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,7 @@ def _parse_models(
         key = f"models[{i}]"
         if not isinstance(entry, dict):
             raise RulesError(source, key, "must be a mapping with match and provider")
-        unknown = set(entry) - {"match", "provider", "model", "max_tokens"}
+        unknown = set(entry) - {"match", "provider", "model", "max_tokens", "structured_output"}
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
         match = _string(entry.get("match"), source, f"{key}.match")
@@ -181,7 +187,12 @@ def _parse_models(
         max_tokens = entry.get("max_tokens")
         if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
             raise RulesError(source, f"{key}.max_tokens", "must be a positive integer")
-        rules.append(ModelRule(match, provider, model, max_tokens))
+        structured = entry.get("structured_output", "native")
+        if structured not in ("native", "tool"):
+            raise RulesError(
+                source, f"{key}.structured_output", f"must be native or tool (got {structured!r})"
+            )
+        rules.append(ModelRule(match, provider, model, max_tokens, structured))
     return tuple(rules)
 
 

@@ -126,7 +126,7 @@ def bench_translation(deltas: int) -> None:
             req = convert.parse_request(
                 orjson.loads(bodies[client]), client, model="bench-model", stream=False
             )
-            return convert.render_request(req, upstream, model="bench-model")[0]
+            return convert.render_request(req, upstream, model="bench-model").body
 
         def translate_response(client=client, upstream=upstream) -> bytes:
             return convert.translate_response(answers[upstream], upstream, client, context())

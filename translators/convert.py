@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from types import ModuleType
+from typing import NamedTuple
 
 import orjson
 
@@ -73,34 +74,46 @@ def carries_gateway_state(raw: bytes) -> bool:
     return any(marker in raw for marker in _GATEWAY_STATE_MARKERS)
 
 
+class Rendered(NamedTuple):
+    body: bytes
+    tool_names: dict[str, str]  # upstream's tool name -> the caller's, where they differ
+    json_tool: str | None  # the tool standing in for structured output, if any
+
+
 def render_request(
-    req: ir.Request, upstream: ir.Protocol, *, model: str, default_max_tokens: int | None = None
-) -> tuple[bytes, dict[str, str]]:
+    req: ir.Request,
+    upstream: ir.Protocol,
+    *,
+    model: str,
+    default_max_tokens: int | None = None,
+    json_via_tool: bool = False,
+) -> Rendered:
     """Render ``req`` for ``upstream`` after the cross-protocol policy checks.
 
-    Returns the body and the tool names that had to change for the upstream (upstream
-    name -> caller's name), which the answer's renderer needs to map them back.
+    The answer's translation needs ``tool_names`` and ``json_tool`` (via RenderContext)
+    to undo what was changed here for the upstream's sake.
     """
     req.model = model
     tool_names: dict[str, str] = {}
+    json_tool = None
     if req.source != upstream:
         _refuse_unmapped_fields(req)
+        if json_via_tool:
+            json_tool = _structured_output_as_tool(req)
         tool_names = _fit_tool_names(req, upstream)
     _strip_foreign_state(req, upstream)
     if req.max_tokens is None and default_max_tokens is not None:
         req.max_tokens = default_max_tokens
-    return orjson.dumps(CODECS[upstream].render_request(req)), tool_names
+    return Rendered(orjson.dumps(CODECS[upstream].render_request(req)), tool_names, json_tool)
 
 
 def translate_response(
     body: bytes, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext
 ) -> bytes:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
-    if ctx.tool_names:
+    if ctx.tool_names or ctx.json_tool:
         for choice in resp.choices:
-            for part in choice.parts:
-                if isinstance(part, ir.ToolCall):
-                    part.name = ctx.tool_names.get(part.name, part.name)
+            _restore_choice(choice, ctx)
     return orjson.dumps(CODECS[client].render_response(resp, ctx))
 
 
@@ -123,7 +136,16 @@ class StreamTranslator:
     caller gets its protocol's in-stream error rather than a hung connection.
     """
 
-    __slots__ = ("_failed", "_finished", "_parser", "_renderer", "_tool_names")
+    __slots__ = (
+        "_called",
+        "_failed",
+        "_finished",
+        "_json_blocks",
+        "_json_tool",
+        "_parser",
+        "_renderer",
+        "_tool_names",
+    )
 
     def __init__(self, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext) -> None:
         self._parser = CODECS[upstream].StreamParser()
@@ -131,6 +153,9 @@ class StreamTranslator:
         self._finished = False
         self._failed = False
         self._tool_names = ctx.tool_names
+        self._json_tool = ctx.json_tool
+        self._json_blocks: set[int] = set()  # IR blocks of the structured-output tool
+        self._called = False  # a real tool call was streamed
 
     def feed(self, chunk: bytes) -> bytes:
         if self._failed:
@@ -169,12 +194,22 @@ class StreamTranslator:
         return self._renderer.render([ir.StreamError(err)])
 
     def _note(self, events: list[ir.Event]) -> None:
+        """Track the end of the stream, and undo the request's tool-name and
+        structured-output changes in the events before they are rendered."""
         for event in events:
-            if isinstance(event, ir.BlockStart) and self._tool_names:
-                if isinstance(event.part, ir.ToolCall):
+            if isinstance(event, ir.BlockStart) and isinstance(event.part, ir.ToolCall):
+                if event.part.name == self._json_tool:
+                    self._json_blocks.add(event.index)
+                    event.part = ir.Text("")
+                else:
+                    self._called = True
                     event.part.name = self._tool_names.get(event.part.name, event.part.name)
+            elif isinstance(event, ir.BlockDelta) and event.index in self._json_blocks:
+                event.kind = "text"
             elif isinstance(event, ir.Finish):
                 self._finished = True
+                if self._json_blocks and not self._called and event.stop_reason == "tool_use":
+                    event.stop_reason, event.raw_stop_reason = "end_turn", None
             elif isinstance(event, ir.StreamError):
                 self._finished = True
                 self._failed = True
@@ -189,6 +224,47 @@ def _refuse_unmapped_fields(req: ir.Request) -> None:
                 "remove it or use a model served by a provider of the same protocol.",
                 param=key,
             )
+
+
+JSON_TOOL_NAME = "json_response"
+
+
+def _structured_output_as_tool(req: ir.Request) -> str | None:
+    """For a model without native structured output: a tool whose input schema is the
+    requested one, forced when the caller has no tools of its own, otherwise required
+    alongside them so the caller's tool loop keeps working. Its call becomes the text of
+    the answer (``_restore_choice`` and ``StreamTranslator``)."""
+    fmt = req.response_format
+    if fmt is None or fmt.type == "text":
+        return None
+    taken = {tool.name for tool in req.tools}
+    name = JSON_TOOL_NAME
+    while name in taken:
+        name += "_"
+    schema = fmt.schema if fmt.type == "json_schema" and fmt.schema else {"type": "object"}
+    description = fmt.description or "Give the final answer as this JSON object."
+    req.tools.append(ir.Tool(name, description, schema))
+    choice = req.tool_choice
+    if not taken or (choice is not None and choice.mode == "none"):
+        req.tool_choice = ir.ToolChoice("tool", name)
+    elif choice is None or choice.mode == "auto":
+        req.tool_choice = ir.ToolChoice("required")
+    req.response_format = None
+    return name
+
+
+def _restore_choice(choice: ir.Choice, ctx: ir.RenderContext) -> None:
+    """Give the caller back its own tool names, and the structured-output tool's call as
+    the answer's text."""
+    for i, part in enumerate(choice.parts):
+        if isinstance(part, ir.ToolCall):
+            if part.name == ctx.json_tool:
+                choice.parts[i] = ir.Text(part.arguments)
+            else:
+                part.name = ctx.tool_names.get(part.name, part.name)
+    called = any(isinstance(p, ir.ToolCall) for p in choice.parts)
+    if ctx.json_tool and choice.stop_reason == "tool_use" and not called:
+        choice.stop_reason, choice.raw_stop_reason = "end_turn", None
 
 
 # Each upstream's rule for function names. A caller's name that breaks it is replaced by a

@@ -344,3 +344,5 @@ class RenderContext:
     # Tool names the upstream was given -> the caller's own names, where the upstream's
     # naming rules forced a change (OpenAI allows 64 characters, no dots).
     tool_names: dict[str, str] = field(default_factory=dict)
+    # The tool that stood in for structured output; its call is the answer's text.
+    json_tool: str | None = None

@@ -27,8 +27,7 @@ CTX = ir.RenderContext(model="m", created=1, request_id="r", include_usage=True)
 
 
 def render(req: ir.Request, upstream: ir.Protocol, **kwargs) -> bytes:
-    body, _ = convert.render_request(req, upstream, **kwargs)
-    return body
+    return convert.render_request(req, upstream, **kwargs).body
 
 
 def translate(upstream: ir.Protocol, client: ir.Protocol, chunks: list[bytes]) -> bytes:
@@ -177,7 +176,7 @@ def test_tool_names_fitted_for_the_upstream_and_mapped_back():
         "max_tokens": 10,
     }
     req = convert.parse_request(body, "anthropic")
-    sent, names = convert.render_request(req, "openai_chat", model="gpt")
+    sent, names, _ = convert.render_request(req, "openai_chat", model="gpt")
     sent_tools = [t["function"]["name"] for t in orjson.loads(sent)["tools"]]
     assert len(sent_tools[0]) == 64 and sent_tools[1] == "ok_name"
     assert names == {sent_tools[0]: LONG}
