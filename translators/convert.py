@@ -54,24 +54,20 @@ def parse_request(
 
 
 # What the gateway writes into a caller's format to carry another provider's state
-# (docs/extensions.md), including the base64 forms of the origin prefixes used in Gemini's
-# thoughtSignature. A body without any of these needs no re-rendering on its way to a
-# provider of its own protocol.
-_GATEWAY_STATE_MARKERS = (
-    b'"extra_content"',
-    b'"thinking_blocks"',
-    b"gemini:",
-    b"anthropic:",
-    b"anthropic-redacted:",
-    b"YW50aHJvcGljO",  # base64("anthropic:...")
-    b"Z2VtaW5pO",  # base64("gemini:...")
+# (docs/extensions.md): its extension keys, and signatures with an origin prefix (also in
+# the base64 form used for Gemini's thoughtSignature). A body without any of these needs
+# no re-rendering on its way to a provider of its own protocol.
+_GATEWAY_STATE = re.compile(
+    rb'"(?:extra_content|thinking_blocks)"\s*:'
+    rb'|"(?:signature|thoughtSignature|thought_signature)"\s*:\s*"'
+    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|YW50aHJvcGljO|Z2VtaW5pO)"
 )
 
 
 def carries_gateway_state(raw: bytes) -> bool:
     """Whether a same-protocol body holds state the gateway carried for another provider,
     which must be stripped before the body reaches a real API."""
-    return any(marker in raw for marker in _GATEWAY_STATE_MARKERS)
+    return _GATEWAY_STATE.search(raw) is not None
 
 
 class Rendered(NamedTuple):
@@ -102,8 +98,8 @@ def render_request(
             json_tool = _structured_output_as_tool(req)
         tool_names = _fit_tool_names(req, upstream)
     _strip_foreign_state(req, upstream)
-    if req.max_tokens is None and default_max_tokens is not None:
-        req.max_tokens = default_max_tokens
+    if req.max_tokens is None and default_max_tokens is not None and upstream == "anthropic":
+        req.max_tokens = default_max_tokens  # the one protocol that requires a budget
     return Rendered(orjson.dumps(CODECS[upstream].render_request(req)), tool_names, json_tool)
 
 
@@ -279,8 +275,8 @@ _TOOL_NAME_RULES: dict[ir.Protocol, tuple[re.Pattern[str], int]] = {
 def fit_tool_name(name: str, upstream: ir.Protocol) -> str:
     invalid, limit = _TOOL_NAME_RULES[upstream]
     fitted = invalid.sub("_", name)
-    if upstream == "gemini" and fitted[:1].isdigit():
-        fitted = "_" + fitted
+    if upstream == "gemini" and not (fitted[:1].isalpha() or fitted[:1] == "_"):
+        fitted = "_" + fitted  # Gemini names start with a letter or an underscore
     if fitted == name and 0 < len(name) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]

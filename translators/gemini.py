@@ -36,7 +36,9 @@ Conventions:
   (lower case). Rendering: enabled False or effort ``none`` -> thinkingBudget 0;
   ``budget_tokens`` -> thinkingBudget; ``adaptive`` -> -1; effort minimal/low/medium/high
   -> thinkingLevel (xhigh and max clamp to HIGH; not sent next to a budget unless the
-  caller was Gemini); ``include_thoughts`` -> includeThoughts, which defaults to true
+  caller was Gemini); but from other callers, Gemini 2.x models get a thinkingBudget
+  instead (minimal 512, low 2048, medium 8192, high 16384, xhigh/max 24576), as they
+  have no thinkingLevel; ``include_thoughts`` -> includeThoughts, which defaults to true
   when another format's caller switched thinking on (enabled or adaptive), since those
   callers expect to see thinking.
 - Responses: ``responseId`` is the id and ``modelVersion`` the model, ``""`` when absent
@@ -901,7 +903,7 @@ def _render_generation(req: ir.Request, form: dict) -> dict:
     if fmt is not None:
         gen.update(_render_format(fmt, form))
     if req.reasoning is not None:
-        thinking = _thinking_config(req.reasoning, req.source == PROTOCOL)
+        thinking = _thinking_config(req.reasoning, req.source == PROTOCOL, req.model)
         if thinking:
             gen["thinkingConfig"] = thinking
     if req.source == PROTOCOL:
@@ -925,7 +927,20 @@ def _render_format(fmt: ir.ResponseFormat, form: dict) -> dict:
     return out
 
 
-def _thinking_config(reasoning: ir.Reasoning, own: bool) -> dict:
+# Gemini 2.x models take a token budget, not a thinkingLevel (a Gemini 3 field): an
+# effort from another protocol becomes a budget valid on both 2.5 Flash (<= 24576) and
+# 2.5 Pro (>= 128).
+_EFFORT_BUDGET_BEFORE_GEMINI3 = {
+    "minimal": 512,
+    "low": 2048,
+    "medium": 8192,
+    "high": 16384,
+    "xhigh": 24576,
+    "max": 24576,
+}
+
+
+def _thinking_config(reasoning: ir.Reasoning, own: bool, model: str) -> dict:
     config: dict = {}
     if reasoning.enabled is False or reasoning.effort == "none":
         config["thinkingBudget"] = 0
@@ -933,6 +948,10 @@ def _thinking_config(reasoning: ir.Reasoning, own: bool) -> dict:
         config["thinkingBudget"] = reasoning.budget_tokens
     elif reasoning.adaptive:
         config["thinkingBudget"] = -1
+    elif not own and model.startswith(_PRE_SIGNATURE_MODELS) and reasoning.effort:
+        budget = _EFFORT_BUDGET_BEFORE_GEMINI3.get(reasoning.effort)
+        if budget is not None:
+            config["thinkingBudget"] = budget
     level = _LEVELS_CLAMPED.get(reasoning.effort or "")
     if level is not None and (own or "thinkingBudget" not in config):
         config["thinkingLevel"] = level

@@ -25,7 +25,7 @@ Parser decisions:
   BlockStop. Calls without ``id`` (before Gemini 3) get ``gem_`` ids (docs/extensions.md).
 - ``Finish`` is emitted by ``finish()``, at the end of the body, so that it carries the
   final cumulative usage; its stop reason is ``tool_use`` whenever a call was seen.
-  A body that ends without any ``finishReason`` finishes with ``other``; a prompt
+  A body that ends without any ``finishReason`` was cut off: a StreamError; a prompt
   blocked by ``promptFeedback.blockReason`` finishes with ``content_filter``.
 - A payload with ``error``, invalid JSON, an empty body or a JSON array cut off
   mid-element become a ``StreamError``.
@@ -503,6 +503,10 @@ class StreamParser:
             events.append(_stream_error("Gemini stream ended in the middle of a chunk"))
         elif not self._started:
             events.append(_stream_error("Gemini stream ended without any response"))
+        elif self._raw_finish is None and not self._blocked:
+            # Gemini puts finishReason on its last chunk; a body that ends without one was
+            # cut off, and must not look like a complete answer.
+            events.append(_stream_error("the upstream stream ended before its finishReason"))
         else:
             self._close(events)
             events.append(self._finish_event())

@@ -84,10 +84,11 @@ def finish_reason_to_wire(
     stop_reason: ir.StopReason | None, raw: str | None, *, same_source: bool, has_tool_call: bool
 ) -> str:
     """The native value goes back verbatim to its own protocol (OpenAI says ``stop`` for a
-    forced tool call); anything else is mapped, and tool calls always say tool_calls."""
+    forced tool call); anything else is mapped. Tool calls say tool_calls unless the
+    output was cut off or filtered: a truncated call's arguments are not safe to run."""
     if same_source and raw is not None:
         return raw
-    if has_tool_call:
+    if has_tool_call and stop_reason not in ("max_tokens", "context_window", "content_filter"):
         return "tool_calls"
     return _IR_TO_FINISH.get(stop_reason or "end_turn", "stop")
 

@@ -222,7 +222,10 @@ def test_reasoning_effort_maps_to_thinking_budgets(gateway, fakes):
         messages=[{"role": "user", "content": "hi"}],
         reasoning_effort="low",
     )
-    assert fakes["gemini"].last.json["generationConfig"]["thinkingConfig"]
+    # Gemini 2.5 takes a token budget; thinkingLevel is a Gemini 3 field.
+    assert fakes["gemini"].last.json["generationConfig"]["thinkingConfig"] == {
+        "thinkingBudget": 2048
+    }
 
 
 def test_anthropic_thinking_budget_to_gemini(gateway, fakes):

@@ -107,6 +107,12 @@ def test_default_max_tokens_from_rules_only_when_caller_gave_none():
         )
     )
     assert out["max_tokens"] == 777
+    out = orjson.loads(
+        render(
+            convert.parse_request(body, "openai_chat"), "gemini", model="g", default_max_tokens=777
+        )
+    )
+    assert "maxOutputTokens" not in out.get("generationConfig", {})  # only where required
     body["max_tokens"] = 0
     out = orjson.loads(
         render(

@@ -1171,10 +1171,11 @@ def test_stream_vertex_partial_args_are_refused() -> None:
     assert not any(isinstance(e, ir.BlockStart) for e in events)
 
 
-def test_stream_without_finish_reason_ends_with_other() -> None:
+def test_stream_cut_off_before_finish_reason_is_an_error() -> None:
     chunk = {"candidates": [{"content": {"parts": [{"text": "a"}]}}], "responseId": "r"}
     events = parse_stream(b"data: " + orjson.dumps(chunk) + b"\n\n")
-    assert events[-2:] == [ir.BlockStop(0), ir.Finish("other")]
+    assert isinstance(events[-1], ir.StreamError)
+    assert "finishReason" in events[-1].error.message
 
 
 @pytest.mark.parametrize("name", STREAM_FIXTURES)
