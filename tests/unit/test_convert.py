@@ -150,13 +150,18 @@ def test_foreign_thinking_state_is_stripped():
     "raw",
     [
         b'{"extra_content": {}}',
+        b'{"signature":"gemini:abc"}',
         b'{"signature": "gemini:abc"}',
         b'{"thoughtSignature": "YW50aHJvcGljOmFiYw=="}',
     ],
 )
 def test_gateway_state_markers(raw):
     assert convert.carries_gateway_state(raw)
-    assert not convert.carries_gateway_state(b'{"messages": [{"role": "user", "content": "hi"}]}')
+
+
+def test_user_text_mentioning_a_prefix_is_not_gateway_state():
+    text = b'{"messages": [{"role": "user", "content": "see gemini: and anthropic: docs"}]}'
+    assert not convert.carries_gateway_state(text)
 
 
 def test_invalid_json_body_is_a_translation_error():
@@ -267,6 +272,7 @@ def test_tool_names_fitted_for_the_upstream_and_mapped_back():
         ("ns.tool", "openai_chat", True),
         ("ns.tool", "gemini", False),
         ("9lives", "gemini", True),
+        (".x", "gemini", True),
         ("x" * 100, "anthropic", False),
     ],
 )
