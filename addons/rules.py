@@ -88,7 +88,10 @@ class Rules:
         for rule in self.models:
             if fnmatch.fnmatchcase(model, rule.match):
                 return Resolution(
-                    self.providers[rule.provider], rule.model or model, rule.max_tokens
+                    self.providers[rule.provider],
+                    rule.model or model,
+                    rule.max_tokens,
+                    rule.structured_output,
                 )
         return None
 

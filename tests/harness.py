@@ -58,6 +58,7 @@ providers:
       X-Title: gateway-tests
 models:
   - {{match: "gpt-*", provider: openai}}
+  - {{match: "claude-3-*", provider: anthropic, structured_output: tool}}
   - {{match: "claude-*", provider: anthropic}}
   - {{match: "gemini-*", provider: gemini}}
   - {{match: "sonnet", provider: anthropic, model: claude-sonnet-4-5-20250929}}

@@ -467,3 +467,117 @@ def test_refusal_and_max_tokens_stop_reasons(gateway, fakes):
         model="gemini-2.5-flash", max_tokens=10, messages=[{"role": "user", "content": "q"}]
     )
     assert m.stop_reason == "max_tokens"
+
+
+# ------------------------------------------- structured output through a forced tool
+
+JSON_TOOL_ANSWER = {
+    "id": "msg_json",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-3-haiku",
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "content": [
+        {"type": "tool_use", "id": "toolu_j", "name": "json_response", "input": {"answer": "42"}}
+    ],
+    "usage": {"input_tokens": 10, "output_tokens": 5},
+}
+
+
+def json_tool_stream() -> bytes:
+    events = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {**JSON_TOOL_ANSWER, "content": [], "stop_reason": None},
+            },
+        ),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {
+                    "type": "tool_use",
+                    "id": "toolu_j",
+                    "name": "json_response",
+                    "input": {},
+                },
+            },
+        ),
+        *[
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": p},
+                },
+            )
+            for p in ['{"ans', 'wer": ', '"42"}']
+        ],
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use"},
+                "usage": {"output_tokens": 5},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    return b"".join(
+        b"event: " + n.encode() + b"\ndata: " + orjson.dumps(d) + b"\n\n" for n, d in events
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
+def test_structured_output_through_a_forced_tool(gateway, fakes, stream):
+    response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": SCHEMA}}
+    fakes["anthropic"].enqueue(
+        Reply.sse(json_tool_stream()) if stream else Reply.json(JSON_TOOL_ANSWER)
+    )
+    client = openai_client(gateway, "/openai")
+    kwargs = dict(
+        model="claude-3-haiku",
+        messages=[{"role": "user", "content": "q"}],
+        response_format=response_format,
+    )
+    if stream:
+        chunks = list(client.chat.completions.create(**kwargs, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        finish = [
+            c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+        ]
+        assert not any(c.choices[0].delta.tool_calls for c in chunks if c.choices)
+    else:
+        r = client.chat.completions.create(**kwargs)
+        text, finish = r.choices[0].message.content, [r.choices[0].finish_reason]
+        assert r.choices[0].message.tool_calls is None
+    assert orjson.loads(text) == {"answer": "42"}
+    assert finish == ["stop"]
+    got = fakes["anthropic"].last.json
+    assert "output_config" not in got
+    assert got["tools"] == [
+        {
+            "name": "json_response",
+            "description": "Give the final answer as this JSON object.",
+            "input_schema": SCHEMA,
+        }
+    ]
+    assert got["tool_choice"]["type"] == "tool" and got["tool_choice"]["name"] == "json_response"
+
+
+def test_forced_json_tool_never_collides_with_callers_tools(gateway, fakes):
+    openai_client(gateway, "/openai").chat.completions.create(
+        model="claude-3-haiku",
+        messages=[{"role": "user", "content": "q"}],
+        tools=[{"type": "function", "function": {"name": "json_response"}}],
+        response_format={"type": "json_object"},
+    )
+    got = fakes["anthropic"].last.json
+    assert [t["name"] for t in got["tools"]] == ["json_response", "json_response_"]
+    assert got["tool_choice"]["type"] == "any"  # the caller's tool stays callable

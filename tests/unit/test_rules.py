@@ -18,6 +18,7 @@ models:
   - {match: "gpt-*", provider: openai}
   - {match: "claude-*", provider: anthropic}
   - {match: "fast", provider: anthropic, model: claude-haiku-4-5, max_tokens: 8000}
+  - {match: "old-*", provider: anthropic, structured_output: tool}
 """
 
 
@@ -63,6 +64,8 @@ def test_resolution_order_prefix_and_rename():
     assert (forced.provider.name, forced.model) == ("anthropic", "gpt-lookalike")
     assert rules.resolve("unknown/thing") is None
     assert rules.resolve("llama3") is None
+    assert rules.resolve("old-claude").structured_output == "tool"
+    assert rules.resolve("gpt-4o").structured_output == "native"
     assert rules.providers["anthropic"].base_url == "http://127.0.0.1:2"
 
 
@@ -112,6 +115,12 @@ def test_default_routes():
             "  - {match: a, provider: x, max_tokens: 0}",
             "models[0].max_tokens",
             "positive",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: http://h}\nmodels:\n"
+            "  - {match: a, provider: x, structured_output: schema}",
+            "models[0].structured_output",
+            "native or tool",
         ),
         (
             "providers:\n  x: {protocol: openai, base_url: http://h}\nroutes: {native: 1}",
