@@ -581,3 +581,58 @@ def test_forced_json_tool_never_collides_with_callers_tools(gateway, fakes):
     got = fakes["anthropic"].last.json
     assert [t["name"] for t in got["tools"]] == ["json_response", "json_response_"]
     assert got["tool_choice"]["type"] == "any"  # the caller's tool stays callable
+
+
+def test_anthropic_thinking_through_a_gemini_caller_and_back(gateway, fakes):
+    fakes["anthropic"].enqueue(Reply.json(ANTHROPIC_THINKING))
+    client = gemini_client(gateway, "/gemini")
+    r = client.models.generate_content(model="claude-x", contents="q")
+    parts = r.candidates[0].content.parts
+    assert [bool(p.thought) for p in parts] == [True, True, False]
+    assert parts[0].text == "Let me think." and parts[2].text == "42"
+
+    history = [
+        types.Content(role="user", parts=[types.Part(text="q")]),
+        r.candidates[0].content,
+        types.Content(role="user", parts=[types.Part(text="and?")]),
+    ]
+    client.models.generate_content(model="claude-x", contents=history)
+    sent = fakes["anthropic"].last.json["messages"][1]["content"]
+    assert sent[:2] == ANTHROPIC_THINKING["content"][:2]  # signature and redacted data exact
+    assert sent[2] == {"type": "text", "text": "42"}
+
+
+def test_gemini_thoughts_through_an_openai_caller_and_back(gateway, fakes):
+    fakes["gemini"].enqueue(Reply.json(GEMINI_THOUGHTS))
+    client = openai_client(gateway, "/openai")
+    r = client.chat.completions.create(
+        model="gemini-2.5-flash", messages=[{"role": "user", "content": "q"}]
+    )
+    message = r.choices[0].message
+    assert message.content == "Paris."
+    assert message.model_extra["reasoning_content"] == "Thinking about it"
+    history = [
+        {"role": "user", "content": "q"},
+        message.model_dump(exclude_none=True),
+        {"role": "user", "content": "and?"},
+    ]
+    client.chat.completions.create(model="gemini-2.5-flash", messages=history)
+    model_turn = fakes["gemini"].last.json["contents"][1]
+    assert model_turn["parts"][0] == {
+        "text": "Thinking about it",
+        "thought": True,
+        "thoughtSignature": "dGhvdWdodC1zaWc=",
+    }
+    assert model_turn["parts"][-1]["text"] == "Paris."
+
+
+def test_deepseek_reasoning_goes_back_to_deepseek(gateway, fakes):
+    history = [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4", "reasoning_content": "2+2 is 4"},
+        {"role": "user", "content": "and 3+3?"},
+    ]
+    openai_client(gateway, "/openai").chat.completions.create(
+        model="compat/deepseek-reasoner", messages=history
+    )
+    assert fakes["openai"].last.json["messages"][1]["reasoning_content"] == "2+2 is 4"
