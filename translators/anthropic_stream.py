@@ -233,11 +233,11 @@ def thinking_from_wire(text: str, signature: str) -> ir.Thinking:
 
 
 def signature_to_wire(part: ir.Thinking) -> str:
-    if not part.signature:
-        return ""
+    """Anthropic's own signature as is; another provider's with its ``<origin>:`` prefix,
+    even when it has none, so the thought can go back to that provider."""
     if part.origin in (None, PROTOCOL):
-        return part.signature
-    return f"{part.origin}:{part.signature}"
+        return part.signature or ""
+    return f"{part.origin}:{part.signature or ''}"
 
 
 def google_signature(block: dict) -> str | None:
@@ -505,6 +505,7 @@ class StreamRenderer:
         "_kinds",
         "_pending",
         "_same",
+        "_signed",
         "_started",
         "_tool_used",
         "_usage",
@@ -520,6 +521,7 @@ class StreamRenderer:
         self._wire = 0  # Anthropic index of the next block opened on the wire
         self._kinds: dict[int, tuple[str, str]] = {}  # IR index -> (block kind, sig prefix)
         self._pending: dict[int, list[ir.Event]] = {}  # blocks waiting for the wire
+        self._signed = False  # the open thinking block has had a signature delta
         self._tool_used = False
         self._usage: ir.Usage | None = None
 
@@ -662,12 +664,23 @@ class StreamRenderer:
             delta = {"type": "thinking_delta", "thinking": text}
         elif block_kind == "thinking" and kind == "signature":
             delta = {"type": "signature_delta", "signature": prefix + text}
+            self._signed = True
         else:
             return
         payload = {"type": "content_block_delta", "index": self._wire, "delta": delta}
         out.append(_frame("content_block_delta", payload))
 
     def _close(self, out: list[bytes]) -> None:
+        kind, prefix = (
+            self._kinds.get(self._current, ("", "")) if self._current is not None else ("", "")
+        )
+        if kind == "thinking" and prefix and not self._signed:
+            # Unsigned thinking of another provider (DeepSeek reasoning) still carries its
+            # origin, so it can go back to that provider on the next turn.
+            delta = {"type": "signature_delta", "signature": prefix}
+            payload = {"type": "content_block_delta", "index": self._wire, "delta": delta}
+            out.append(_frame("content_block_delta", payload))
+        self._signed = False
         payload = {"type": "content_block_stop", "index": self._wire}
         out.append(_frame("content_block_stop", payload))
         self._wire += 1

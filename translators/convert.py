@@ -60,7 +60,8 @@ def parse_request(
 _GATEWAY_STATE = re.compile(
     rb'"(?:extra_content|thinking_blocks)"\s*:'
     rb'|"(?:signature|thoughtSignature|thought_signature)"\s*:\s*"'
-    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|YW50aHJvcGljO|Z2VtaW5pO)"
+    # base64 of "anthropic...", "gemini:" and "openai_ch..." as written for Gemini callers
+    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|YW50aHJvcGlj|Z2VtaW5pO|b3BlbmFpX2No)"
 )
 
 

@@ -231,7 +231,7 @@ def split_signature(sig: str) -> tuple[ir.Protocol, str | None, str | None]:
     origin = _FOREIGN_ORIGINS.get(prefix)
     if origin is None:
         return PROTOCOL, sig, None
-    return origin, rest, None
+    return origin, rest or None, None
 
 
 def thinking_from(text: str, sig: str | None) -> ir.Thinking:
@@ -249,11 +249,9 @@ def thought_signature(thinking: ir.Thinking) -> str | None:
     """``thoughtSignature`` for IR thinking shown to a Gemini caller (see module doc)."""
     if thinking.redacted is not None:
         return _foreign(_REDACTED, thinking.redacted)
-    if not thinking.signature:  # "" is how other formats say "Gemini gave none"
-        return None
     if thinking.origin in (None, PROTOCOL):
-        return thinking.signature
-    return _foreign(thinking.origin, thinking.signature)
+        return thinking.signature or None  # "" is how other formats say "Gemini gave none"
+    return _foreign(thinking.origin, thinking.signature or "")
 
 
 def thought_part(thinking: ir.Thinking) -> dict:

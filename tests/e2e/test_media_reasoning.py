@@ -414,6 +414,17 @@ def test_deepseek_reasoning_content_to_anthropic_caller(gateway, fakes):
     )
     assert [b.type for b in m.content] == ["thinking", "text"]
     assert m.content[0].thinking == "2+2 is 4"
+    # DeepSeek wants its reasoning back on the next turn; the origin rode in the signature.
+    history = [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in m.content]},
+        {"role": "user", "content": "and 3+3?"},
+    ]
+    anthropic_client(gateway, "/anthropic").messages.create(
+        model="compat/deepseek-reasoner", max_tokens=50, messages=history
+    )
+    assistant = fakes["openai"].last.json["messages"][1]
+    assert assistant["reasoning_content"] == "2+2 is 4" and assistant["content"] == "4"
 
 
 # ---------------------------------------------------------------- prompt caching

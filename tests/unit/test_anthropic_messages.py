@@ -894,7 +894,7 @@ def test_foreign_response_rendering() -> None:
     assert body["stop_reason"] == "tool_use"
     assert body["content"] == [
         {"type": "thinking", "thinking": "plan", "signature": "gemini:GS"},
-        {"type": "thinking", "thinking": "oai", "signature": ""},
+        {"type": "thinking", "thinking": "oai", "signature": "openai_chat:"},
         {
             "type": "text",
             "text": "hi",

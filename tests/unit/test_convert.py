@@ -153,6 +153,8 @@ def test_foreign_thinking_state_is_stripped():
         b'{"signature":"gemini:abc"}',
         b'{"signature": "gemini:abc"}',
         b'{"thoughtSignature": "YW50aHJvcGljOmFiYw=="}',
+        b'{"thoughtSignature": "YW50aHJvcGljLXJlZGFjdGVkOmFiYw=="}',
+        b'{"thoughtSignature": "b3BlbmFpX2NoYXQ6"}',
     ],
 )
 def test_gateway_state_markers(raw):
