@@ -197,7 +197,8 @@ class Gateway:
 
     def _guard(self, body: dict, route: routes.Route, res: Resolution, model: str) -> None:
         """A native route forwards bytes unchanged, so both the body and the model's
-        provider must already speak the route's protocol."""
+        provider must already speak the route's protocol. Refusals carry code "400", the
+        guard's error shape in DESIGN.md."""
         ok, looks_like = detect.check(body, route.client)
         here = convert.PROTOCOL_NAMES[route.client]
         if not ok:
@@ -206,6 +207,7 @@ class Gateway:
                     f"{route.path} takes {here} requests, and this body is not recognisable as "
                     f"any supported format. See {DOCS_ROUTES}.",
                     param="body",
+                    code="400",
                 )
             there = convert.PROTOCOL_NAMES[looks_like]
             raise TranslationError(
@@ -215,6 +217,7 @@ class Gateway:
                 f"{_native_or_converter(looks_like, self._rules(), model)} instead. "
                 f"See {DOCS_ROUTES}.",
                 param="body",
+                code="400",
             )
         wire = upstream.wire_protocol(res.provider.protocol, route.client)
         if wire != route.client:
@@ -225,6 +228,7 @@ class Gateway:
                 f"{convert.PROTOCOL_NAMES[wire]}; a native route does not convert. Send it to "
                 f"{converter} to have it converted. See {DOCS_ROUTES}.",
                 param="model",
+                code="400",
             )
 
     def _translate_answer(self, response: http.Response, ex: Exchange) -> None:

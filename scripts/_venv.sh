@@ -15,7 +15,10 @@ ensure_venv() {
     local spec="-e $ROOT${EXTRAS:+[$EXTRAS]}"
     local stamp
     stamp="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$EXTRAS"
-    if [ "$(cat "$VENV/.gateway-installed" 2>/dev/null)" != "$stamp" ]; then
+    local installed
+    installed="$(cat "$VENV/.gateway-installed" 2>/dev/null)"
+    # An install with the test extra also serves a plain run.
+    if [ "$installed" != "$stamp" ] && { [ -n "$EXTRAS" ] || [ "$installed" != "${stamp}test" ]; }; then
         echo "Installing the gateway${EXTRAS:+ with [$EXTRAS]} into $VENV" >&2
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check $spec
         echo "$stamp" > "$VENV/.gateway-installed"

@@ -20,12 +20,20 @@ class TranslationError(Exception):
         param: str | None = None,
         kind: ir.ErrorKind = "invalid_request",
         status: int = 400,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.kind: ir.ErrorKind = kind
         self.status = status
+        self.code = code
 
     def to_ir(self) -> ir.Error:
-        return ir.Error(kind=self.kind, message=self.message, status=self.status, param=self.param)
+        return ir.Error(
+            kind=self.kind,
+            message=self.message,
+            status=self.status,
+            param=self.param,
+            code=self.code,
+        )

@@ -220,6 +220,8 @@ def test_guard_gemini_body_on_openai_route_raises_in_sdk(gateway):
             model="gpt-4o", messages=USER_HI, extra_body={"contents": [{"parts": [{"text": "x"}]}]}
         )
     assert "Gemini" in caught.value.message
+    assert caught.value.body["type"] == "invalid_request_error"
+    assert caught.value.body["code"] == "400"  # the guard's error shape
 
 
 def test_guard_model_of_another_protocol(gateway):
