@@ -75,6 +75,17 @@ class Gateway:
         except TranslationError as e:
             status, body = convert.render_error(route.client, e.to_ir())
             _answer(flow, status, body)
+        except Exception:
+            # A bug must not leave the request half-rewritten (or, in reverse mode, sent on
+            # untranslated): answer in the caller's format instead of mitmproxy's 502 page.
+            log.exception("gateway %s: request handling failed", ex.request_id)
+            err = ir.Error(
+                kind="api_error",
+                status=500,
+                message=f"The gateway failed to handle this request (request {ex.request_id}).",
+            )
+            status, body = convert.render_error(route.client, err)
+            _answer(flow, status, body)
         flow.metadata["gateway"] = {
             "request_id": ex.request_id,
             "route": route.name,
@@ -88,7 +99,15 @@ class Gateway:
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         ex = self._live.get(flow.id)
         response = flow.response
-        if ex is None or response is None or not ex.stream or not 200 <= response.status_code < 300:
+        if ex is None or response is None:
+            return
+        # Set here, not in response(): a stream's headers leave when this hook returns.
+        response.headers["x-request-id"] = ex.request_id
+        if not ex.stream or not 200 <= response.status_code < 300:
+            if ex.translated:
+                # Whole answers and errors are translated in response(), so they must be
+                # buffered even when stream_large_bodies would stream them.
+                response.stream = False
             return
         if not ex.translated:
             response.stream = True
@@ -107,7 +126,7 @@ class Gateway:
         if ex is None or flow.response is None:
             return
         response = flow.response
-        response.headers["x-request-id"] = ex.request_id
+        response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
         if ex.translated and response.stream is False:
             self._translate_answer(response, ex)
         self._log(ex, response.status_code)
@@ -150,13 +169,14 @@ class Gateway:
         if wire == route.client:
             ex.stream = route.stream if route.stream is not None else body.get("stream") is True
             query = list(flow.request.query.items(multi=True)) if wire == "gemini" else None
-            if route.kind == "converter" and convert.carries_gateway_state(raw):
+            generate = route.endpoint == "generate"
+            if route.kind == "converter" and generate and convert.carries_gateway_state(raw):
                 # A conversation that visited another provider: drop its foreign state.
                 req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
-                flow.request.content = convert.render_request(req, wire, model=res.model).body
+                _set_body(flow, convert.render_request(req, wire, model=res.model).body)
             elif res.model != model and wire != "gemini":
                 body["model"] = res.model
-                flow.request.content = orjson.dumps(body)
+                _set_body(flow, orjson.dumps(body))
         else:
             if not convert.supported(route.client, wire):
                 raise TranslationError(
@@ -173,8 +193,7 @@ class Gateway:
                 default_max_tokens=res.max_tokens,
                 json_via_tool=res.structured_output == "tool",
             )
-            flow.request.content = rendered.body
-            flow.request.headers.pop("content-encoding", None)
+            _set_body(flow, rendered.body)
             ex.translated, ex.stream, query = True, req.stream, None
             ex.ctx = ir.RenderContext(
                 model=model,
@@ -182,7 +201,7 @@ class Gateway:
                 request_id=ex.request_id,
                 include_usage=req.include_usage,
                 source=wire,
-                input_tokens_estimate=len(raw) // 4,
+                input_tokens_estimate=convert.estimate_input_tokens(req),
                 tool_names=rendered.tool_names,
                 json_tool=rendered.json_tool,
                 framing="json_array"
@@ -192,7 +211,13 @@ class Gateway:
         flow.request.url = upstream.upstream_url(
             res.provider, wire, route.endpoint, res.model, ex.stream, query
         )
-        upstream.prepare_headers(flow.request.headers, res.provider, credential, ex.translated)
+        upstream.prepare_headers(
+            flow.request.headers,
+            res.provider,
+            credential,
+            translated=ex.translated,
+            same_family=upstream.family(route.client) == res.provider.protocol,
+        )
         flow.request.headers["x-request-id"] = ex.request_id
 
     def _guard(self, body: dict, route: routes.Route, res: Resolution, model: str) -> None:
@@ -244,11 +269,14 @@ class Gateway:
                 status, out = convert.translate_error(
                     response.status_code, body, ex.wire, ex.route.client
                 )
-        except TranslationError as e:
+        except Exception as e:
+            if not isinstance(e, TranslationError):
+                log.exception("gateway %s: answer translation failed", ex.request_id)
+            detail = e.message if isinstance(e, TranslationError) else f"request {ex.request_id}"
             err = ir.Error(
                 kind="api_error",
                 status=502,
-                message=f"The upstream answer could not be translated: {e.message}",
+                message=f"The upstream answer could not be translated ({detail}).",
             )
             status, out = convert.render_error(ex.route.client, err)
         response.status_code = status
@@ -282,9 +310,12 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
             out = translator.feed(chunk) if chunk else translator.finish()
         except Exception:
             log.exception("gateway %s: stream translation failed", request_id)
-            out = translator.fail(
-                f"The gateway failed to translate the stream (request {request_id})."
-            )
+            try:
+                out = translator.fail(
+                    f"The gateway failed to translate the stream (request {request_id})."
+                )
+            except Exception:  # the renderer itself is broken: nothing more can be said
+                out = b""
         return out if out or not chunk else []
 
     return on_chunk
@@ -302,6 +333,13 @@ def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:
     local_host, local_port = client.sockname[:2]
     request = flow.request
     return request.port == local_port and (request.host in _LOOPBACK or request.host == local_host)
+
+
+def _set_body(flow: http.HTTPFlow, content: bytes) -> None:
+    """Replace the request body with plain JSON; the caller's content-encoding (gzip)
+    must go first, or mitmproxy re-encodes the new body under the old header."""
+    flow.request.headers.pop("content-encoding", None)
+    flow.request.content = content
 
 
 def _answer(flow: http.HTTPFlow, status: int, body: bytes) -> None:

@@ -10,7 +10,7 @@ style. The key never goes into a URL, a log line or a flow annotation.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from addons.routes import Endpoint
 from addons.rules import Provider, ProviderProtocol
@@ -69,7 +69,9 @@ def upstream_url(
         params = [("alt", "sse")] if stream else []
     else:
         params = [(k, v) for k, v in query if k != "key"]
-    url = f"{base}/v1beta/models/{model}:{method}"
+    # The model name comes from the caller: quoted, it cannot reach another path or query
+    # of the upstream with the gateway's key.
+    url = f"{base}/v1beta/models/{quote(model, safe='')}:{method}"
     return f"{url}?{urlencode(params)}" if params else url
 
 
@@ -85,11 +87,18 @@ def prepare_headers(
     headers: MutableMapping[str, str],
     provider: Provider,
     credential: str | None,
+    *,
     translated: bool,
+    same_family: bool,
 ) -> None:
-    """Rewrite the caller's headers in place for ``provider``."""
+    """Rewrite the caller's headers in place for ``provider``.
+
+    With no key configured, a caller of the provider's own family keeps its credential
+    header as it is: Anthropic OAuth tokens, for one, only work as ``Authorization``.
+    """
+    keep_callers = same_family and not provider.api_key and credential is not None
     for name in _CREDENTIAL_HEADERS:
-        if name in headers:
+        if name in headers and not keep_callers:
             del headers[name]
     for fam, prefixes in _FAMILY_HEADER_PREFIXES.items():
         if fam == provider.protocol:
@@ -97,7 +106,7 @@ def prepare_headers(
         for name in [n for n in headers if n.lower().startswith(prefixes)]:
             del headers[name]
     key = provider.api_key or credential
-    if key:
+    if key and not keep_callers:
         if provider.protocol == "openai":
             headers["authorization"] = f"Bearer {key}"
         elif provider.protocol == "anthropic":

@@ -284,7 +284,9 @@ def recognise(body: object) -> int:
         return 0
     if not all(isinstance(m, dict) and m.get("role") in ("user", "assistant") for m in messages):
         return 0
-    return 2 if "max_tokens" in body else 1
+    # max_tokens is Anthropic's required field but also OpenAI's (deprecated) one: a body
+    # with it and nothing else distinctive fits either protocol.
+    return 1
 
 
 def _has_anthropic_block(message: object) -> bool:

@@ -126,6 +126,32 @@ def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
     return status, orjson.dumps(body)
 
 
+# A fixed guess for media, whose real cost depends on pixels or pages, not bytes.
+_MEDIA_TOKENS = 1000
+
+
+def estimate_input_tokens(req: ir.Request) -> int:
+    """A rough input count (4 characters a token) for formats that must report input
+    usage before the upstream says it (Anthropic's message_start, which Claude Code shows
+    as its context meter). Base64 media is counted as a fixed cost, not by its size."""
+    chars, media = 0, 0
+    parts: list[ir.Part] = [p for m in req.messages for p in m.parts]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, (ir.Text, ir.Thinking)):
+            chars += len(part.text)
+        elif isinstance(part, ir.ToolCall):
+            chars += len(part.name) + len(part.arguments)
+        elif isinstance(part, ir.ToolResult):
+            parts.extend(part.content)
+        else:
+            media += 1
+    for tool in req.tools:
+        chars += len(tool.name) + len(tool.description or "")
+        chars += len(orjson.dumps(tool.parameters)) if tool.parameters else 0
+    return chars // 4 + media * _MEDIA_TOKENS
+
+
 class StreamTranslator:
     """Upstream stream bytes in, caller stream bytes out, chunk by chunk.
 
@@ -197,7 +223,7 @@ class StreamTranslator:
             if isinstance(event, ir.BlockStart) and isinstance(event.part, ir.ToolCall):
                 if event.part.name == self._json_tool:
                     self._json_blocks.add(event.index)
-                    event.part = ir.Text("")
+                    event.part = ir.Text(event.part.arguments)
                 else:
                     self._called = True
                     event.part.name = self._tool_names.get(event.part.name, event.part.name)

@@ -17,7 +17,8 @@ def recognise_responses(body: dict) -> int:
     """OpenAI Responses has no codec yet; its bodies are told apart by ``input``."""
     if "messages" in body or "contents" in body:
         return 0
-    if "input" in body or "instructions" in body or "previous_response_id" in body:
+    responses_only = ("input", "instructions", "previous_response_id", "prompt", "conversation")
+    if any(key in body for key in responses_only):
         return 2
     return 0
 

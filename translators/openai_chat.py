@@ -217,6 +217,8 @@ def _message_shape(message: object) -> int:
     shape = 1
     for part in content:
         kind = part.get("type") if isinstance(part, dict) else None
+        if not isinstance(kind, str):
+            return 0
         if kind in _CHAT_ONLY_PARTS:
             shape = 2
         elif kind != "text":
@@ -502,7 +504,7 @@ def _content(message: dict, path: str, allowed: frozenset[str], required: bool) 
 def _part(part: object, path: str, allowed: frozenset[str]) -> ir.Part:
     part = _dict_at(part, path)
     kind = part.get("type")
-    if kind not in allowed:
+    if not isinstance(kind, str) or kind not in allowed:
         raise TranslationError(
             f"{path}.type {kind!r} is not allowed here (expected one of {sorted(allowed)})",
             param=f"{path}.type",

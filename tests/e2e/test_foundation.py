@@ -150,19 +150,24 @@ def test_configured_key_replaces_the_callers(gateway, fakes):
 
 
 def test_callers_key_forwarded_in_provider_style(gateway, fakes):
-    # The anthropic provider holds no key: the caller's goes on, as x-api-key, whether
-    # the SDK sent x-api-key (older) or Authorization: Bearer (anthropic >= 2.x).
-    for headers in ({"x-api-key": CALLER_KEY}, {"authorization": f"Bearer {CALLER_KEY}"}):
-        r = httpx.post(
-            f"{gateway.url}/v1/messages",
-            headers=headers,
-            json={"model": "claude-x", "max_tokens": 5, "messages": USER_HI},
-        )
+    # The anthropic provider holds no key: an Anthropic caller's credential goes on as it
+    # came (x-api-key, or Authorization: Bearer as anthropic >= 2 and OAuth tokens use it);
+    # a caller of another protocol has its key converted to x-api-key.
+    body = {"model": "claude-x", "max_tokens": 5, "messages": USER_HI}
+    for header, value in (("x-api-key", CALLER_KEY), ("authorization", f"Bearer {CALLER_KEY}")):
+        r = httpx.post(f"{gateway.url}/v1/messages", headers={header: value}, json=body)
         assert r.status_code == 200, r.text
         got = fakes["anthropic"].last.headers
-        assert got["x-api-key"] == CALLER_KEY
-        assert "authorization" not in got
+        assert got[header] == value
         assert got["anthropic-version"]
+    r = httpx.post(
+        f"{gateway.url}/openai/v1/chat/completions",
+        json={"model": "claude-x", "messages": USER_HI},
+        headers={"authorization": f"Bearer {CALLER_KEY}"},
+    )
+    assert r.status_code == 200, r.text
+    got = fakes["anthropic"].last.headers
+    assert got["x-api-key"] == CALLER_KEY and "authorization" not in got
 
 
 def test_gemini_query_key_moves_to_header(gateway, fakes):
@@ -300,3 +305,65 @@ def _log_line(gateway, request_id: str) -> dict:
         if f'"id":"{request_id}"' in line:
             return orjson.loads(line[line.index("{") :])
     raise AssertionError(f"no log line for {request_id}:\n{gateway.log()}")
+
+
+def test_openai_body_with_max_tokens_is_not_taken_for_anthropic(gateway, fakes):
+    r = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        headers={"authorization": f"Bearer {CALLER_KEY}"},
+        json={"model": "gpt-4o", "max_tokens": 100, "messages": USER_HI},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_request_id_echoed_on_streams_too(gateway, fakes):
+    for url, body in (
+        (
+            f"{gateway.url}/v1/messages",
+            {"model": "claude-x", "max_tokens": 5, "stream": True, "messages": USER_HI},
+        ),
+        (
+            f"{gateway.url}/openai/v1/chat/completions",
+            {"model": "claude-x", "stream": True, "messages": USER_HI},
+        ),
+    ):
+        with httpx.stream(
+            "POST",
+            url,
+            json=body,
+            headers={"x-request-id": "trace-stream-1", "x-api-key": CALLER_KEY},
+        ) as r:
+            r.read()
+        assert r.headers["x-request-id"] == "trace-stream-1"
+
+
+def test_gzip_request_body_is_translated(gateway, fakes):
+    import gzip
+
+    body = gzip.compress(orjson.dumps({"model": "claude-x", "messages": USER_HI}))
+    r = httpx.post(
+        f"{gateway.url}/openai/v1/chat/completions",
+        content=body,
+        headers={
+            "content-encoding": "gzip",
+            "content-type": "application/json",
+            "authorization": f"Bearer {CALLER_KEY}",
+        },
+    )
+    assert r.status_code == 200, r.text
+    got = fakes["anthropic"].last
+    assert "content-encoding" not in got.headers
+    assert got.json["messages"] == USER_HI
+
+
+def test_bad_part_type_is_a_clean_400_not_a_crash(gateway, fakes):
+    for path in ("/v1/chat/completions", "/openai/v1/chat/completions"):
+        r = httpx.post(
+            f"{gateway.url}{path}",
+            json={
+                "model": "claude-x" if "openai/" in path else "gpt-4o",
+                "messages": [{"role": "user", "content": [{"type": []}]}],
+            },
+        )
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["type"] == "invalid_request_error"

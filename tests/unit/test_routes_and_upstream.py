@@ -137,7 +137,9 @@ def test_prepare_headers_converts_credentials_and_drops_foreign_headers():
         "openai-project": "p",
         "accept-encoding": "gzip",
     }
-    upstream.prepare_headers(headers, provider("anthropic", "http://h"), "caller", translated=True)
+    upstream.prepare_headers(
+        headers, provider("anthropic", "http://h"), "caller", translated=True, same_family=False
+    )
     assert headers == {
         "anthropic-beta": "b",
         "x-api-key": "caller",
@@ -146,5 +148,40 @@ def test_prepare_headers_converts_credentials_and_drops_foreign_headers():
         "content-type": "application/json",
     }
     headers = {"x-api-key": "caller", "anthropic-version": "2026-10-21"}
-    upstream.prepare_headers(headers, provider("openai", "http://h", key="mine"), "caller", False)
+    upstream.prepare_headers(
+        headers,
+        provider("openai", "http://h", key="mine"),
+        "caller",
+        translated=False,
+        same_family=False,
+    )
     assert headers == {"authorization": "Bearer mine"}
+
+
+def test_same_family_caller_keeps_its_credential_header_when_no_key_is_configured():
+    # An Anthropic OAuth token only works as Authorization: Bearer.
+    headers = {"authorization": "Bearer sk-ant-oat01-x", "anthropic-beta": "oauth-2025-04-20"}
+    upstream.prepare_headers(
+        headers,
+        provider("anthropic", "http://h"),
+        "sk-ant-oat01-x",
+        translated=False,
+        same_family=True,
+    )
+    assert headers["authorization"] == "Bearer sk-ant-oat01-x" and "x-api-key" not in headers
+    headers = {"authorization": "Bearer caller"}
+    upstream.prepare_headers(
+        headers,
+        provider("anthropic", "http://h", key="mine"),
+        "caller",
+        translated=False,
+        same_family=True,
+    )
+    assert headers["x-api-key"] == "mine" and "authorization" not in headers
+
+
+def test_gemini_model_names_cannot_leave_the_models_path():
+    url = upstream.upstream_url(
+        provider("gemini", "http://h"), "gemini", "generate", "gemini-x/../../v1beta/files?", False
+    )
+    assert url == "http://h/v1beta/models/gemini-x%2F..%2F..%2Fv1beta%2Ffiles%3F:generateContent"
