@@ -108,9 +108,11 @@ def translate_response(
     body: bytes, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext
 ) -> bytes:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
-    if ctx.tool_names or ctx.json_tool:
-        for choice in resp.choices:
+    for choice in resp.choices:
+        if ctx.tool_names or ctx.json_tool:
             _restore_choice(choice, ctx)
+        if client != "openai_chat" and choice.stop_reason in _CUT_OFF:
+            _drop_truncated_calls(choice)
     return orjson.dumps(CODECS[client].render_response(resp, ctx))
 
 
@@ -274,6 +276,26 @@ def _structured_output_as_tool(req: ir.Request) -> str | None:
         req.tool_choice = ir.ToolChoice("required")
     req.response_format = None
     return name
+
+
+_CUT_OFF = ("max_tokens", "context_window")
+
+
+def _drop_truncated_calls(choice: ir.Choice) -> None:
+    """A call cut off by the output limit has arguments that are not JSON. OpenAI shows
+    them as the partial string they are; formats whose arguments are objects cannot, and
+    a half call is not safe to run, so it is left out while text and stop reason stay."""
+    kept: list[ir.Part] = []
+    for part in choice.parts:
+        if isinstance(part, ir.ToolCall):
+            try:
+                complete = isinstance(orjson.loads(part.arguments or "{}"), dict)
+            except orjson.JSONDecodeError:
+                complete = False
+            if not complete:
+                continue
+        kept.append(part)
+    choice.parts = kept
 
 
 def _restore_choice(choice: ir.Choice, ctx: ir.RenderContext) -> None:

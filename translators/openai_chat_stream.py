@@ -243,6 +243,7 @@ class StreamParser:
         "_finished",
         "_last_tool",
         "_next",
+        "_open_args",
         "_refused",
         "_sse",
         "_started",
@@ -261,6 +262,10 @@ class StreamParser:
         self._thinking: int | None = None  # open Thinking block
         self._tools: dict[object, tuple[int, str]] = {}  # upstream key -> (block, call id)
         self._last_tool: object = None
+        # Argument text of tool blocks still open, so that a call can be closed as soon
+        # as the next one starts: renderers with sequential blocks (Anthropic) or whole
+        # calls (Gemini) would otherwise hold every later call until the end.
+        self._open_args: dict[int, list[str]] = {}
         self._finish_reason: str | None = None
         self._finished = False  # a finish_reason for choice 0 was seen
         self._refused = False
@@ -419,12 +424,30 @@ class StreamParser:
         arguments = function.get("arguments")
         known = self._tools.get(key)
         if known is None or (call_id and call_id != known[1]):
-            if known is not None:  # a server that numbers every call 0 moved on
+            if known is not None and known[0] in self._open_args:
+                # a server that numbers every call 0 moved on
+                del self._open_args[known[0]]
                 out.append(ir.BlockStop(known[0]))
+            self._close_complete_calls(out)
             known = self._open_tool(call, function, out)
             self._tools[key] = known
+            self._open_args[known[0]] = []
         if arguments:
-            out.append(ir.BlockDelta(known[0], "arguments", _text(arguments, "arguments")))
+            fragment = _text(arguments, "arguments")
+            if known[0] in self._open_args:
+                self._open_args[known[0]].append(fragment)
+            out.append(ir.BlockDelta(known[0], "arguments", fragment))
+
+    def _close_complete_calls(self, out: list[ir.Event]) -> None:
+        """OpenAI streams calls one after another; a call whose arguments already parse
+        is done. One that does not may still be receiving interleaved fragments."""
+        for block, fragments in list(self._open_args.items()):
+            try:
+                orjson.loads("".join(fragments) or "{}")
+            except orjson.JSONDecodeError:
+                continue
+            del self._open_args[block]
+            out.append(ir.BlockStop(block))
 
     def _open_tool(self, call: dict, function: dict, out: list[ir.Event]) -> tuple[int, str]:
         call_id = call.get("id")
@@ -444,7 +467,7 @@ class StreamParser:
         if not self._started:
             out.append(ir.MessageStart(id="", model=""))
             self._started = True
-        open_blocks = [index for index, _ in self._tools.values()]
+        open_blocks = list(self._open_args)
         open_blocks += [b for b in (self._text, self._thinking) if b is not None]
         out.extend(ir.BlockStop(index) for index in sorted(open_blocks))
         stop_reason = stop_reason_from_wire(

@@ -282,3 +282,52 @@ def test_fit_tool_name(name, upstream, changed):
     fitted = convert.fit_tool_name(name, upstream)
     assert (fitted != name) is changed
     assert fitted == convert.fit_tool_name(name, upstream)  # stable across requests
+
+
+@pytest.mark.parametrize("client", ["anthropic", "gemini"])
+def test_parallel_openai_calls_are_not_held_until_the_end(client):
+    """PEER-BUGS #3/#4: the second call must reach sequential-block (Anthropic) and
+    whole-call (Gemini) callers while it streams, not at the end of the response."""
+    data = (SPEC / "openai_chat" / "stream_parallel_tool_calls.sse").read_bytes()
+    frames = [f + b"\n\n" for f in data.split(b"\n\n") if f.strip()]
+    translator = convert.StreamTranslator("openai_chat", client, CTX)
+    before_finish = b"".join(translator.feed(f) for f in frames[:-3])
+    if client == "anthropic":
+        assert before_finish.count(b'"type":"tool_use"') == 2
+    else:
+        assert before_finish.count(b'"functionCall"') == 1  # the first, whole, as Gemini sends
+
+
+@pytest.mark.parametrize("client", ["anthropic", "gemini", "openai_chat"])
+def test_a_call_cut_off_by_max_tokens_is_not_a_502(client):
+    answer = orjson.dumps(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "length",
+                    "message": {
+                        "role": "assistant",
+                        "content": "Let me",
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": '{"x": "ab'},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+    out = convert.translate_response(answer, "openai_chat", client, CTX).decode()
+    assert "Let me" in out
+    assert {"anthropic": '"max_tokens"', "gemini": '"MAX_TOKENS"', "openai_chat": '"length"'}[
+        client
+    ] in out
+    assert (client == "openai_chat") == ("call_1" in out)
