@@ -28,28 +28,44 @@ class SSEDecoder:
     __slots__ = ("_buf", "_data", "_event")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()
         self._event: str | None = None
         self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buf = self._buf + chunk if self._buf else chunk
         events: list[SSEEvent] = []
+        if self._buf:
+            # The held bytes have no newline: only the new ones need searching, and the
+            # bytearray grows in place, so a huge event split in many chunks stays linear.
+            scan_from = len(self._buf)
+            self._buf += chunk
+            buf: bytes | bytearray = self._buf
+        else:
+            scan_from = 0
+            buf = chunk
+        nl = buf.find(b"\n", scan_from)
+        if nl < 0:
+            if buf is chunk:
+                self._buf = bytearray(chunk)
+            return events
         start = 0
-        find = buf.find
-        while (nl := find(b"\n", start)) >= 0:
+        while nl >= 0:
             end = nl - 1 if nl > start and buf[nl - 1] == 13 else nl
-            self._line(buf[start:end], events)
+            self._line(bytes(buf[start:end]), events)
             start = nl + 1
-        self._buf = buf[start:]
+            nl = buf.find(b"\n", start)
+        if buf is self._buf:
+            del self._buf[:start]
+        elif start < len(buf):
+            self._buf = bytearray(buf[start:])
         return events
 
     def finish(self) -> list[SSEEvent]:
         """Dispatch a last event whose terminating blank line never came."""
         events: list[SSEEvent] = []
         if self._buf:
-            self._line(self._buf.rstrip(b"\r"), events)
-            self._buf = b""
+            self._line(bytes(self._buf.rstrip(b"\r")), events)
+            self._buf = bytearray()
         self._line(b"", events)
         return events
 
@@ -88,7 +104,7 @@ class JSONArrayDecoder:
     __slots__ = ("_buf", "_depth", "_escape", "_in_string", "_pos", "_start")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()
         self._pos = 0  # where scanning resumes in _buf
         self._depth = 0  # 0 outside the array, 1 inside it, >1 inside an element
         self._in_string = False
@@ -129,11 +145,12 @@ class JSONArrayDecoder:
             elif c in b"}]":
                 self._depth -= 1
                 if self._depth == 1 and self._start >= 0:
-                    out.append(buf[self._start : pos])
+                    out.append(bytes(buf[self._start : pos]))
                     self._start = -1
         # Drop consumed bytes so the buffer only holds the unfinished element.
         keep = self._start if self._start >= 0 else pos
-        self._buf = buf[keep:]
+        if keep:
+            del buf[:keep]
         self._pos = pos - keep
         if self._start >= 0:
             self._start = 0
