@@ -42,6 +42,7 @@ class Exchange:
     translated: bool = False
     stream: bool = False
     ctx: ir.RenderContext | None = None
+    translator: convert.StreamTranslator | None = None  # a translated stream in flight
 
 
 class Gateway:
@@ -113,7 +114,7 @@ class Gateway:
             response.stream = True
             return
         assert ex.wire is not None and ex.ctx is not None
-        translator = convert.StreamTranslator(ex.wire, ex.route.client, ex.ctx)
+        translator = ex.translator = convert.StreamTranslator(ex.wire, ex.route.client, ex.ctx)
         for name in ("content-length", "content-encoding", "content-disposition"):
             response.headers.pop(name, None)
         json_array = ex.ctx.framing == "json_array"
@@ -129,7 +130,8 @@ class Gateway:
         response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
         if ex.translated and response.stream is False:
             self._translate_answer(response, ex)
-        self._log(ex, response.status_code)
+        # A stream that failed after its 200 went out must not log as a success.
+        self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
 
     def error(self, flow: http.HTTPFlow) -> None:
         ex = self._live.pop(flow.id, None)

@@ -170,6 +170,7 @@ class StreamTranslator:
         "_parser",
         "_renderer",
         "_tool_names",
+        "error",
     )
 
     def __init__(self, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext) -> None:
@@ -177,6 +178,7 @@ class StreamTranslator:
         self._renderer = CODECS[client].StreamRenderer(ctx)
         self._finished = False
         self._failed = False
+        self.error: str | None = None  # why the stream failed, for the gateway's log line
         self._tool_names = ctx.tool_names
         self._json_tool = ctx.json_tool
         self._json_blocks: set[int] = set()  # IR blocks of the structured-output tool
@@ -198,16 +200,10 @@ class StreamTranslator:
         events = self._parser.finish()
         self._note(events)
         if not self._finished:
-            events.append(
-                ir.StreamError(
-                    ir.Error(
-                        kind="api_error",
-                        status=502,
-                        message="The upstream stream ended before the response was complete.",
-                    )
-                )
-            )
+            message = "The upstream stream ended before the response was complete."
+            events.append(ir.StreamError(ir.Error(kind="api_error", status=502, message=message)))
             self._failed = True
+            self.error = message
         return self._renderer.render(events) + self._renderer.finish()
 
     def fail(self, message: str) -> bytes:
@@ -215,6 +211,7 @@ class StreamTranslator:
         if self._failed:
             return b""
         self._failed = True
+        self.error = message
         err = ir.Error(kind="api_error", status=500, message=message)
         return self._renderer.render([ir.StreamError(err)])
 
@@ -238,6 +235,7 @@ class StreamTranslator:
             elif isinstance(event, ir.StreamError):
                 self._finished = True
                 self._failed = True
+                self.error = event.error.message
 
 
 def _refuse_unmapped_fields(req: ir.Request) -> None:

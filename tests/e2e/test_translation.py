@@ -282,6 +282,8 @@ def test_mid_stream_error_becomes_the_callers_stream_error(gateway, fakes, calle
         with pytest.raises(openai.APIError) as caught:
             list(stream)
         assert "Overloaded" in str(caught.value)
+        line = [x for x in gateway.log().splitlines() if "gateway {" in x and "Overloaded" in x]
+        assert line, "a stream that failed after its 200 must say so in the log line"
     else:
         stream = gemini_client(gateway, "/gemini").models.generate_content_stream(
             model="claude-x", contents="hi"
