@@ -67,7 +67,8 @@ Dropped or refused on the way in
 Dropped or refused when rendering toward an OpenAI-shaped upstream
 -------------------------------------------------------------------
 - Cache markers (``cache_control``) of any part, tool or request: dropped; OpenAI
-  caches automatically and compatible servers reject the field.
+  caches automatically and compatible servers reject the field. (Markers an OpenAI
+  caller puts on text, image and file parts are read, and reach Anthropic upstreams.)
 - Thinking: only text that an OpenAI-compatible server produced (origin
   ``openai_chat``) is sent back, as ``reasoning_content``: DeepSeek requires it on tool
   turns, while servers such as Cerebras reject the field (OpenAI's schema has none), so
@@ -502,7 +503,17 @@ def _content(message: dict, path: str, allowed: frozenset[str], required: bool) 
 
 
 def _part(part: object, path: str, allowed: frozenset[str]) -> ir.Part:
+    """A content part; a ``cache_control`` marker on it (the convention LiteLLM and
+    OpenRouter accept, used by Cline-style clients) is kept for Anthropic upstreams."""
     part = _dict_at(part, path)
+    parsed = _part_content(part, path, allowed)
+    marker = part.get("cache_control")
+    if isinstance(marker, dict) and isinstance(parsed, (ir.Text, ir.Image, ir.Document)):
+        parsed.cache_control = marker
+    return parsed
+
+
+def _part_content(part: dict, path: str, allowed: frozenset[str]) -> ir.Part:
     kind = part.get("type")
     if not isinstance(kind, str) or kind not in allowed:
         raise TranslationError(

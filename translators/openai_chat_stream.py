@@ -245,6 +245,7 @@ class StreamParser:
         "_next",
         "_open_args",
         "_refused",
+        "_response_id",
         "_sse",
         "_started",
         "_text",
@@ -266,6 +267,7 @@ class StreamParser:
         # as the next one starts: renderers with sequential blocks (Anthropic) or whole
         # calls (Gemini) would otherwise hold every later call until the end.
         self._open_args: dict[int, list[str]] = {}
+        self._response_id = ""
         self._finish_reason: str | None = None
         self._finished = False  # a finish_reason for choice 0 was seen
         self._refused = False
@@ -340,6 +342,7 @@ class StreamParser:
 
     def _start(self, chunk: dict, out: list[ir.Event]) -> None:
         id_, model, created = chunk.get("id"), chunk.get("model"), chunk.get("created")
+        self._response_id = id_ if isinstance(id_, str) else ""
         out.append(
             ir.MessageStart(
                 id=id_ if isinstance(id_, str) else "",
@@ -451,7 +454,16 @@ class StreamParser:
 
     def _open_tool(self, call: dict, function: dict, out: list[ir.Event]) -> tuple[int, str]:
         call_id = call.get("id")
-        call_id = _text(call_id, "tool_calls[].id") if call_id else f"call_{self._next}"
+        if call_id:
+            call_id = _text(call_id, "tool_calls[].id")
+        else:
+            # Servers that omit call ids: the response id keeps ours unique across turns,
+            # which Anthropic requires of tool_use ids in one conversation.
+            call_id = (
+                f"call_{self._response_id}_{self._next}"
+                if self._response_id
+                else (f"call_{self._next}")
+            )
         name = function.get("name")
         part = ir.ToolCall(
             id=call_id,

@@ -647,3 +647,29 @@ def test_deepseek_reasoning_goes_back_to_deepseek(gateway, fakes):
         model="compat/deepseek-reasoner", messages=history
     )
     assert fakes["openai"].last.json["messages"][1]["reasoning_content"] == "2+2 is 4"
+
+
+def test_openai_callers_part_cache_markers_reach_claude(gateway, fakes):
+    marker = {"type": "ephemeral", "ttl": "1h"}
+    openai_client(gateway, "/openai").chat.completions.create(
+        model="claude-x",
+        messages=[
+            {
+                "role": "system",
+                "content": [
+                    {"type": "text", "text": "Long stable prefix", "cache_control": marker}
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}],
+            },
+        ],
+    )
+    got = fakes["anthropic"].last.json
+    assert got["system"] == [
+        {"type": "text", "text": "Long stable prefix", "cache_control": marker}
+    ]
+    assert got["messages"][0]["content"] == [
+        {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}
+    ]
