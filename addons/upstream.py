@@ -96,7 +96,9 @@ def prepare_headers(
     With no key configured, a caller of the provider's own family keeps its credential
     header as it is: Anthropic OAuth tokens, for one, only work as ``Authorization``.
     """
-    keep_callers = same_family and not provider.api_key and credential is not None
+    # Only a credential that came in a header can stay: a Gemini ?key= leaves the URL.
+    in_header = any(name in headers for name in _CREDENTIAL_HEADERS)
+    keep_callers = same_family and not provider.api_key and credential is not None and in_header
     for name in _CREDENTIAL_HEADERS:
         if name in headers and not keep_callers:
             del headers[name]

@@ -185,3 +185,11 @@ def test_gemini_model_names_cannot_leave_the_models_path():
         provider("gemini", "http://h"), "gemini", "generate", "gemini-x/../../v1beta/files?", False
     )
     assert url == "http://h/v1beta/models/gemini-x%2F..%2F..%2Fv1beta%2Ffiles%3F:generateContent"
+
+
+def test_a_gemini_query_key_becomes_a_header_when_no_key_is_configured():
+    headers: dict[str, str] = {}
+    upstream.prepare_headers(
+        headers, provider("gemini", "http://h"), "from-query", translated=False, same_family=True
+    )
+    assert headers == {"x-goog-api-key": "from-query"}
