@@ -160,13 +160,10 @@ class Gateway:
         ex.provider, ex.upstream_model, ex.wire = res.provider.name, res.model, wire
         if route.kind == "native":
             self._guard(body, route, res, model)
-        if route.endpoint != "generate" and wire != route.client:
-            raise TranslationError(
-                f"{route.path} cannot be converted yet: its model is served by "
-                f"{convert.PROTOCOL_NAMES[wire]}.",
-                kind="not_implemented",
-                status=501,
-            )
+        if route.endpoint == "count_tokens" and wire != route.client:
+            counted = convert.count_tokens_locally(body, route.client, model=route.model)
+            _answer(flow, 200, counted)
+            return
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
         if wire == route.client:
             ex.stream = route.stream if route.stream is not None else body.get("stream") is True

@@ -15,6 +15,9 @@ same verbs, so a reader who knows one knows them all:
 - ``parse_error(status, body) -> ir.Error``
 - ``render_error(err) -> tuple[int, dict]``
 - ``StreamParser().feed(bytes) -> list[ir.Event]`` / ``.finish() -> list[ir.Event]``
+- formats with a token-count endpoint (Anthropic, Gemini) also have
+  ``parse_count_request(body, *, model=None) -> ir.Request`` and
+  ``render_token_count(tokens) -> dict``
 - ``StreamRenderer(ctx).render(events) -> bytes`` / ``.finish() -> bytes``
 
 ``convert`` composes them; the addon only ever calls ``convert``.

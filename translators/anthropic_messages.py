@@ -112,6 +112,7 @@ __all__ = [
     "PROTOCOL",
     "StreamParser",
     "StreamRenderer",
+    "parse_count_request",
     "parse_error",
     "parse_request",
     "parse_response",
@@ -119,6 +120,7 @@ __all__ = [
     "render_error",
     "render_request",
     "render_response",
+    "render_token_count",
 ]
 
 DROPPABLE: frozenset[str] = frozenset(
@@ -303,6 +305,15 @@ def _has_anthropic_block(message: object) -> bool:
 
 
 # ---------------------------------------------------------------- parse request
+
+
+def parse_count_request(body: object, *, model: str | None = None) -> ir.Request:
+    """``count_tokens`` takes the Messages body without ``max_tokens``."""
+    return parse_request(body, model=model, stream=False)
+
+
+def render_token_count(tokens: int) -> dict:
+    return {"input_tokens": tokens}
 
 
 def parse_request(

@@ -154,6 +154,16 @@ def estimate_input_tokens(req: ir.Request) -> int:
     return chars // 4 + media * _MEDIA_TOKENS
 
 
+def count_tokens_locally(body: dict, client: ir.Protocol, *, model: str | None) -> bytes:
+    """A token-count request whose model another protocol's provider serves has no
+    upstream endpoint to go to (OpenAI has none; the others count in their own format), so
+    the gateway answers with its estimate (``estimate_input_tokens``), in the caller's
+    format. Claude Code calls this to size its context."""
+    codec = CODECS[client]
+    req = codec.parse_count_request(body, model=model)
+    return orjson.dumps(codec.render_token_count(estimate_input_tokens(req)))
+
+
 class StreamTranslator:
     """Upstream stream bytes in, caller stream bytes out, chunk by chunk.
 

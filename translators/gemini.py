@@ -124,6 +124,7 @@ __all__ = [
     "PROTOCOL",
     "StreamParser",
     "StreamRenderer",
+    "parse_count_request",
     "parse_error",
     "parse_request",
     "parse_response",
@@ -131,6 +132,7 @@ __all__ = [
     "render_error",
     "render_request",
     "render_response",
+    "render_token_count",
 ]
 
 FORM = "_form"
@@ -253,6 +255,20 @@ def recognise(body: object) -> int:
 
 
 # ----------------------------------------------------------------- parse_request
+
+
+def parse_count_request(body: dict, *, model: str | None = None) -> ir.Request:
+    """``countTokens`` takes either ``contents`` or a whole ``generateContentRequest``."""
+    if isinstance(body, dict) and isinstance(body.get("generateContentRequest"), dict):
+        body = body["generateContentRequest"]
+    return parse_request(body, model=model, stream=False)
+
+
+def render_token_count(tokens: int) -> dict:
+    return {
+        "totalTokens": tokens,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}],
+    }
 
 
 def parse_request(

@@ -212,3 +212,26 @@ def test_gemini_json_array_stream_without_alt_sse(gateway, fakes):
     assert isinstance(chunks, list) and len(chunks) >= 2
     assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
     assert fakes["anthropic"].last.json["stream"] is True
+
+
+def test_count_tokens_for_a_model_of_another_protocol_is_estimated(gateway, fakes):
+    # Claude Code sizes its context with count_tokens; OpenAI has no such endpoint.
+    body = claude_code_request("gpt-4o")
+    del body["max_tokens"], body["stream"], body["metadata"]
+    r = httpx.post(
+        f"{gateway.url}/anthropic/v1/messages/count_tokens",
+        json=body,
+        headers={"x-api-key": CALLER_KEY},
+    )
+    assert r.status_code == 200, r.text
+    tokens = r.json()["input_tokens"]
+    assert 5_000 < tokens < 60_000  # about a quarter of the 60 KB of text and schemas
+    assert fakes["openai"].received == []
+    r = httpx.post(
+        f"{gateway.url}/gemini/v1beta/models/claude-x:countTokens",
+        json={"contents": [{"role": "user", "parts": [{"text": "x" * 400}]}]},
+        headers={"x-goog-api-key": CALLER_KEY},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["totalTokens"] == 100
+    assert fakes["anthropic"].received == []
