@@ -16,7 +16,7 @@ ensure_venv() {
     local stamp
     stamp="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$EXTRAS"
     local installed
-    installed="$(cat "$VENV/.gateway-installed" 2>/dev/null)"
+    installed="$(cat "$VENV/.gateway-installed" 2>/dev/null || true)"
     # An install with the test extra also serves a plain run.
     if [ "$installed" != "$stamp" ] && { [ -n "$EXTRAS" ] || [ "$installed" != "${stamp}test" ]; }; then
         echo "Installing the gateway${EXTRAS:+ with [$EXTRAS]} into $VENV" >&2
