@@ -65,6 +65,9 @@ Toward Anthropic (``render_request``):
   no content, ``parallel_tool_calls`` with ``tool_choice`` none or without tools.
 - changed: ``temperature`` above 1 is clamped to 1.0 (Anthropic's range is 0..1), a
   ``Document.filename`` becomes the ``title`` when there is none.
+- with thinking on (callers of other formats only), Claude's documented limits apply:
+  a forced ``tool_choice`` (any / a named tool) drops the thinking; otherwise
+  ``temperature``, ``top_k`` and a ``top_p`` below 0.95 are dropped.
 
 From an Anthropic caller (``parse_request``):
 
@@ -630,10 +633,30 @@ def render_request(req: ir.Request) -> dict:
     _render_reasoning(req.reasoning, max_tokens, same, body)
     if not same and _unthought_tool_turn(turns):
         body.pop("thinking", None)
+    if not same:
+        _fit_thinking_limits(body)
     _render_response_format(req.response_format, body)
     if same:
         _render_extra(req.extra, body)
     return body
+
+
+def _fit_thinking_limits(body: dict) -> None:
+    """Claude's thinking works only with default sampling and without forced tool use.
+    Other formats' callers (gemini-cli sends temperature 0 with thinking on) would get a
+    400 for a combination their own provider accepts, so: a forced tool choice wins over
+    thinking, and with thinking on the sampling overrides go."""
+    thinking = body.get("thinking")
+    if not thinking or thinking.get("type") not in ("enabled", "adaptive"):
+        return
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+        del body["thinking"]
+        return
+    body.pop("temperature", None)
+    body.pop("top_k", None)
+    if body.get("top_p", 1) < 0.95:
+        del body["top_p"]
 
 
 def _refuse_inexpressible(req: ir.Request) -> None:

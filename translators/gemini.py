@@ -137,7 +137,9 @@ __all__ = [
 
 FORM = "_form"
 PROMPT_BLOCKED = "promptBlocked"
-DROPPABLE = frozenset({"safetySettings", "cachedContent", "serviceTier", "labels", FORM})
+# Not cachedContent: it holds part of the prompt, so dropping it would change what the
+# model is asked; another provider cannot use it, and the request is refused instead.
+DROPPABLE = frozenset({"safetySettings", "serviceTier", "labels", FORM})
 
 SIGNATURE_PLACEHOLDER = "skip_thought_signature_validator"
 _PRE_SIGNATURE_MODELS = ("gemini-1", "gemini-2", "gemma")

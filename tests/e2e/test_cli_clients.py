@@ -192,7 +192,10 @@ def test_gemini_cli_request_to_other_providers(gateway, fakes, model, fake):
         )
         assert [t["name"] for t in sent["tools"]] == ["read_file", "glob"]
         assert sent["tools"][1]["input_schema"]["properties"]["pattern"]["type"] == "string"
-        assert sent["temperature"] == 0
+        # Claude's thinking only runs with default sampling: the override is dropped
+        # rather than the request refused (the fake rejects the combination as Claude does).
+        assert sent["thinking"]["type"] == "adaptive"
+        assert "temperature" not in sent
     else:
         assert sent["messages"][0] == {"role": "system", "content": "You are an interactive CLI."}
         assert sent["temperature"] == 0 and sent["top_p"] == 1

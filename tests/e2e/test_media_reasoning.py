@@ -673,3 +673,18 @@ def test_openai_callers_part_cache_markers_reach_claude(gateway, fakes):
     assert got["messages"][0]["content"] == [
         {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}
     ]
+
+
+def test_forced_tool_choice_wins_over_thinking_for_claude(gateway, fakes):
+    openai_client(gateway, "/openai").chat.completions.create(
+        model="claude-x",
+        messages=[{"role": "user", "content": "q"}],
+        reasoning_effort="high",
+        max_tokens=32000,
+        tool_choice="required",
+        temperature=0.2,
+        tools=[{"type": "function", "function": {"name": "get_time"}}],
+    )
+    got = fakes["anthropic"].last.json
+    assert got["tool_choice"]["type"] == "any"
+    assert "thinking" not in got and got["temperature"] == 0.2

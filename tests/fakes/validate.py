@@ -373,6 +373,26 @@ def _check_anthropic_limits(body: dict) -> None:
                 "documentation at https://docs.claude.com/en/docs/build-with-claude/"
                 "extended-thinking#max-tokens-and-context-window-size"
             )
+    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
+        _check_thinking_compatibility(body)
+
+
+def _check_thinking_compatibility(body: dict) -> None:
+    """Anthropic's documented limits: thinking works only with default sampling and
+    without forced tool use."""
+    temperature, top_p = body.get("temperature"), body.get("top_p")
+    if temperature is not None and temperature != 1:
+        raise Rejected(
+            "`temperature` may only be set to 1 when thinking is enabled. Please consult our "
+            "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+        )
+    if top_p is not None and top_p < 0.95:
+        raise Rejected("`top_p` must be greater than or equal to 0.95 when thinking is enabled.")
+    if body.get("top_k") is not None:
+        raise Rejected("`top_k` is not supported when thinking is enabled.")
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+        raise Rejected("Thinking may not be enabled when tool_choice forces tool use.")
 
 
 def _check_anthropic_system(system: Any) -> None:

@@ -331,3 +331,11 @@ def test_a_call_cut_off_by_max_tokens_is_not_a_502(client):
         client
     ] in out
     assert (client == "openai_chat") == ("call_1" in out)
+
+
+def test_gemini_cached_content_is_refused_not_dropped_for_other_providers():
+    body = {"contents": [{"parts": [{"text": "hi"}]}], "cachedContent": "cachedContents/abc"}
+    req = convert.parse_request(body, "gemini", model="g", stream=False)
+    with pytest.raises(TranslationError) as caught:
+        convert.render_request(req, "anthropic", model="claude-x")
+    assert caught.value.param == "cachedContent"

@@ -413,7 +413,12 @@ def test_generation_config_and_tools_parse_and_round_trip() -> None:
     assert req.tool_choice == ir.ToolChoice("tool", name="f")
     assert req.extra["tools"] == [{"googleSearch": {}}]
     assert req.extra["generationConfig"] == {"responseModalities": ["TEXT"]}
-    assert set(req.extra) - gemini.DROPPABLE == {"tools", "toolConfig", "generationConfig"}
+    assert set(req.extra) - gemini.DROPPABLE == {
+        "tools",
+        "toolConfig",
+        "generationConfig",
+        "cachedContent",
+    }
     assert gemini.render_request(req) == body
 
 
