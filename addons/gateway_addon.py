@@ -46,6 +46,9 @@ class Exchange:
 
 
 class Gateway:
+    """The hooks. An ``Exchange`` lives from ``request`` until ``response`` or ``error``,
+    one of which mitmproxy calls for each flow it carries on (never both)."""
+
     def __init__(self, rules_file: RulesFile) -> None:
         self._rules_file = rules_file
         self._live: dict[str, Exchange] = {}
@@ -58,6 +61,8 @@ class Gateway:
     # ------------------------------------------------------------------ hooks
 
     def request(self, flow: http.HTTPFlow) -> None:
+        """Route, resolve, guard and rewrite the request; anything that goes wrong is
+        answered here, in the caller's format, and never reaches the upstream."""
         if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
             return
         route = routes.match(flow.request.method, flow.request.path, self._rules().routes)
@@ -98,6 +103,8 @@ class Gateway:
         }
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Decide streaming before the body arrives: the headers leave when this hook
+        returns, so a translated stream gets its caller's content type here."""
         ex = self._live.get(flow.id)
         response = flow.response
         if ex is None or response is None:
@@ -123,6 +130,7 @@ class Gateway:
         response.stream = _stream_callable(translator, ex.request_id)
 
     def response(self, flow: http.HTTPFlow) -> None:
+        """Translate buffered answers and errors (streams are done by now) and log."""
         ex = self._live.pop(flow.id, None)
         if ex is None or flow.response is None:
             return
@@ -134,6 +142,7 @@ class Gateway:
         self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
 
     def error(self, flow: http.HTTPFlow) -> None:
+        """The upstream or the client went away: log it, and forget the exchange."""
         ex = self._live.pop(flow.id, None)
         if ex is not None:
             message = flow.error.msg if flow.error else "unknown error"

@@ -45,6 +45,8 @@ NATIVE_PATH: dict[Protocol, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """What a path means: who is calling (format) and what for (endpoint)."""
+
     kind: Literal["native", "converter"]
     client: Protocol
     endpoint: Endpoint
@@ -58,6 +60,8 @@ class Route:
 
 
 def match(method: str, path: str, routes: Routes) -> Route | None:
+    """Native paths first, then the converter prefixes; None for a path that is
+    not the gateway's (in reverse mode it goes on to the target)."""
     if method != "POST":
         return None
     path = path.split("?", 1)[0]

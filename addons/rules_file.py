@@ -32,6 +32,9 @@ def read_rules(path: Path) -> Rules:
 
 
 class RulesFile:
+    """Owns the current ``Rules``; the gateway asks it on every request, so a reload
+    takes effect for the next request without any other addon knowing."""
+
     def __init__(self) -> None:
         self.rules: Rules | None = None
         self.path: Path = DEFAULT_PATH
@@ -72,6 +75,8 @@ class RulesFile:
             self.reload_if_changed()
 
     def reload_if_changed(self) -> None:
+        """Keep the previous rules when the edit is invalid: a typo must not take the
+        gateway down while it serves traffic."""
         stamp = _stamp(self.path)
         if stamp is None or stamp == self._stamp:
             return

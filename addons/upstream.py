@@ -43,6 +43,7 @@ def wire_protocol(provider: ProviderProtocol, client: Protocol) -> Protocol:
 
 
 def family(protocol: Protocol) -> ProviderProtocol:
+    """The provider protocol family a client format belongs to (both OpenAI APIs)."""
     return "openai" if protocol in ("openai_chat", "openai_responses") else protocol  # type: ignore[return-value]
 
 

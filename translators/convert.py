@@ -34,6 +34,7 @@ PROTOCOL_NAMES: dict[ir.Protocol, str] = {
 
 
 def supported(client: ir.Protocol, upstream: ir.Protocol) -> bool:
+    """OpenAI Responses has no codec yet: its converter route answers 501."""
     return client in CODECS and upstream in CODECS
 
 
@@ -72,6 +73,8 @@ def carries_gateway_state(raw: bytes) -> bool:
 
 
 class Rendered(NamedTuple):
+    """A rendered request and what its answer's translation must undo."""
+
     body: bytes
     tool_names: dict[str, str]  # upstream's tool name -> the caller's, where they differ
     json_tool: str | None  # the tool standing in for structured output, if any
@@ -330,6 +333,7 @@ _TOOL_NAME_RULES: dict[ir.Protocol, tuple[re.Pattern[str], int]] = {
 
 
 def fit_tool_name(name: str, upstream: ir.Protocol) -> str:
+    """The caller's name, or a stable unique one (name prefix + hash) that fits."""
     invalid, limit = _TOOL_NAME_RULES[upstream]
     fitted = invalid.sub("_", name)
     if upstream == "gemini" and not (fitted[:1].isalpha() or fitted[:1] == "_"):
