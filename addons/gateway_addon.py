@@ -200,6 +200,7 @@ class Gateway:
                 model=res.model,
                 default_max_tokens=res.max_tokens,
                 json_via_tool=res.structured_output == "tool",
+                max_tokens_field=res.provider.max_tokens_field,
             )
             _set_body(flow, rendered.body)
             ex.translated, ex.stream, query = True, req.stream, None

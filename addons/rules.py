@@ -45,6 +45,10 @@ class Provider:
     # Empty means "no key configured": the caller's own credential is forwarded.
     api_key: str = field(default="", repr=False)
     headers: tuple[tuple[str, str], ...] = ()
+    # Which field carries the output budget to an OpenAI-compatible server: OpenAI's
+    # reasoning models need max_completion_tokens, while DeepSeek and older servers only
+    # know max_tokens. Only used for requests translated from another protocol.
+    max_tokens_field: str = "max_completion_tokens"
 
 
 StructuredOutput = Literal["native", "tool"]
@@ -129,7 +133,7 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
         key = f"providers.{name}"
         if not isinstance(spec, dict):
             raise RulesError(source, key, "must be a mapping with protocol and base_url")
-        unknown = set(spec) - {"protocol", "base_url", "api_key", "headers"}
+        unknown = set(spec) - {"protocol", "base_url", "api_key", "headers", "max_tokens_field"}
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
         protocol = spec.get("protocol")
@@ -151,11 +155,20 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
             raise RulesError(
                 source, f"{key}.headers", "must be a mapping of header names to values"
             )
+        default_field = "max_completion_tokens" if "api.openai.com" in base_url else "max_tokens"
+        max_tokens_field = spec.get("max_tokens_field", default_field)
+        if max_tokens_field not in ("max_tokens", "max_completion_tokens"):
+            raise RulesError(
+                source,
+                f"{key}.max_tokens_field",
+                f"must be max_tokens or max_completion_tokens (got {max_tokens_field!r})",
+            )
         providers[str(name)] = Provider(
             name=str(name),
             protocol=protocol,
             base_url=base_url.rstrip("/"),
             api_key=api_key.strip(),
+            max_tokens_field=max_tokens_field,
             headers=tuple(
                 (str(k).lower(), expand_env(_string(v, source, f"{key}.headers.{k}"), env))
                 for k, v in headers.items()

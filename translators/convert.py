@@ -87,6 +87,7 @@ def render_request(
     model: str,
     default_max_tokens: int | None = None,
     json_via_tool: bool = False,
+    max_tokens_field: str = "max_completion_tokens",
 ) -> Rendered:
     """Render ``req`` for ``upstream`` after the cross-protocol policy checks.
 
@@ -104,7 +105,13 @@ def render_request(
     _strip_foreign_state(req, upstream)
     if req.max_tokens is None and default_max_tokens is not None and upstream == "anthropic":
         req.max_tokens = default_max_tokens  # the one protocol that requires a budget
-    return Rendered(orjson.dumps(CODECS[upstream].render_request(req)), tool_names, json_tool)
+    body = CODECS[upstream].render_request(req)
+    # A provider quirk, not a format rule: some OpenAI-compatible servers only read
+    # max_tokens (rules.yaml max_tokens_field).
+    renamed = req.source != upstream and max_tokens_field != "max_completion_tokens"
+    if renamed and "max_completion_tokens" in body:
+        body[max_tokens_field] = body.pop("max_completion_tokens")
+    return Rendered(orjson.dumps(body), tool_names, json_tool)
 
 
 def translate_response(

@@ -339,3 +339,15 @@ def test_gemini_cached_content_is_refused_not_dropped_for_other_providers():
     with pytest.raises(TranslationError) as caught:
         convert.render_request(req, "anthropic", model="claude-x")
     assert caught.value.param == "cachedContent"
+
+
+def test_max_tokens_field_for_openai_compatible_servers():
+    body = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    req = convert.parse_request(body, "anthropic")
+    sent = orjson.loads(
+        render(req, "openai_chat", model="deepseek-chat", max_tokens_field="max_tokens")
+    )
+    assert sent["max_tokens"] == 50 and "max_completion_tokens" not in sent
+    req = convert.parse_request(body, "anthropic")
+    sent = orjson.loads(render(req, "openai_chat", model="gpt-5"))
+    assert sent["max_completion_tokens"] == 50 and "max_tokens" not in sent

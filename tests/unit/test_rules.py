@@ -142,3 +142,23 @@ def test_errors_name_file_key_and_problem(text, key, problem):
     assert caught.value.key == key
     assert problem in caught.value.problem
     assert str(caught.value).startswith(f"rules.yaml: {key}: ")
+
+
+def test_max_tokens_field_defaults_by_host_and_can_be_set():
+    rules = parse(
+        "providers:\n"
+        "  openai: {protocol: openai, base_url: https://api.openai.com/v1}\n"
+        "  deepseek: {protocol: openai, base_url: https://api.deepseek.com/v1}\n"
+        "  vllm: {protocol: openai, base_url: http://h/v1,"
+        " max_tokens_field: max_completion_tokens}\n"
+        "models: []\n"
+    )
+    fields = {name: p.max_tokens_field for name, p in rules.providers.items()}
+    assert fields == {
+        "openai": "max_completion_tokens",
+        "deepseek": "max_tokens",
+        "vllm": "max_completion_tokens",
+    }
+    with pytest.raises(RulesError) as caught:
+        parse("providers:\n  x: {protocol: openai, base_url: http://h, max_tokens_field: n}\n")
+    assert caught.value.key == "providers.x.max_tokens_field"
