@@ -43,6 +43,7 @@ class Exchange:
     stream: bool = False
     ctx: ir.RenderContext | None = None
     translator: convert.StreamTranslator | None = None  # a translated stream in flight
+    usage: ir.Usage | None = None  # what the upstream reported, when it could be read
 
 
 class Gateway:
@@ -136,8 +137,14 @@ class Gateway:
             return
         response = flow.response
         response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
+        if response.stream is False and 200 <= response.status_code < 300 and ex.wire:
+            ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
         if ex.translated and response.stream is False:
             self._translate_answer(response, ex)
+        if ex.translator is not None:
+            ex.usage = ex.translator.usage
+        if ex.usage is not None and "gateway" in flow.metadata:
+            flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
         # A stream that failed after its 200 went out must not log as a success.
         self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
 
@@ -303,6 +310,7 @@ class Gateway:
             status=status,
             latency_ms=(time.monotonic() - ex.started) * 1000,
             error=error,
+            usage=ex.usage,
         )
 
 

@@ -12,6 +12,8 @@ import uuid
 
 import orjson
 
+from translators import ir
+
 log = logging.getLogger("gateway")
 
 
@@ -32,6 +34,7 @@ def log_exchange(
     status: int | str,
     latency_ms: float,
     error: str | None = None,
+    usage: ir.Usage | None = None,
 ) -> None:
     record = {
         "id": request_id,
@@ -42,6 +45,22 @@ def log_exchange(
         "status": status,
         "ms": round(latency_ms, 1),
     }
+    if usage is not None:
+        record["tokens"] = usage_record(usage)
     if error:
         record["error"] = error
     log.info("gateway %s", orjson.dumps(record).decode())
+
+
+def usage_record(usage: ir.Usage) -> dict[str, int]:
+    """Token counts in one convention whatever the protocol: input and output are
+    inclusive (cached reads and writes are inside input, reasoning inside output)."""
+    record = {"in": usage.input_tokens, "out": usage.output_tokens}
+    for key, value in (
+        ("cached", usage.cache_read_tokens),
+        ("cache_write", usage.cache_write_tokens),
+        ("reasoning", usage.reasoning_tokens),
+    ):
+        if value:
+            record[key] = value
+    return record

@@ -126,6 +126,18 @@ def translate_response(
     return orjson.dumps(CODECS[client].render_response(resp, ctx))
 
 
+def usage_of(body: bytes, protocol: ir.Protocol) -> ir.Usage | None:
+    """The token usage of a whole answer, for the gateway's log line and flow annotation;
+    None when the body is no answer the codec can read."""
+    codec = CODECS.get(protocol)
+    if codec is None:
+        return None
+    try:
+        return codec.parse_response(load_json(body, "response")).usage
+    except TranslationError:
+        return None
+
+
 def translate_error(
     status: int, body: bytes, upstream: ir.Protocol, client: ir.Protocol
 ) -> tuple[int, bytes]:
@@ -191,6 +203,7 @@ class StreamTranslator:
         "_renderer",
         "_tool_names",
         "error",
+        "usage",
     )
 
     def __init__(self, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext) -> None:
@@ -199,6 +212,7 @@ class StreamTranslator:
         self._finished = False
         self._failed = False
         self.error: str | None = None  # why the stream failed, for the gateway's log line
+        self.usage: ir.Usage | None = None  # the latest usage the upstream reported
         self._tool_names = ctx.tool_names
         self._json_tool = ctx.json_tool
         self._json_blocks: set[int] = set()  # IR blocks of the structured-output tool
@@ -248,8 +262,11 @@ class StreamTranslator:
                     event.part.name = self._tool_names.get(event.part.name, event.part.name)
             elif isinstance(event, ir.BlockDelta) and event.index in self._json_blocks:
                 event.kind = "text"
+            elif isinstance(event, ir.UsageUpdate):
+                self.usage = event.usage
             elif isinstance(event, ir.Finish):
                 self._finished = True
+                self.usage = event.usage or self.usage
                 if self._json_blocks and not self._called and event.stop_reason == "tool_use":
                     event.stop_reason, event.raw_stop_reason = "end_turn", None
             elif isinstance(event, ir.StreamError):

@@ -3,6 +3,8 @@ request ids and logging, with the official SDKs as clients."""
 
 from __future__ import annotations
 
+import time
+
 import anthropic
 import httpx
 import openai
@@ -285,6 +287,18 @@ def test_request_id_honoured_and_logged(gateway, fakes):
     assert line["route"] == "native:/v1/chat/completions"
     assert line["client"] == "openai_chat" and line["provider"] == "openai"
     assert line["model"] == "gpt-4o" and line["status"] == 200 and line["ms"] >= 0
+    assert line["tokens"]["in"] > 0 and line["tokens"]["out"] > 0  # usage is recorded
+
+
+def test_usage_recorded_for_translated_streams(gateway, fakes):
+    body = {"model": "claude-x", "stream": True, "messages": USER_HI}
+    headers = {"x-request-id": "trace-usage-1", "authorization": f"Bearer {CALLER_KEY}"}
+    with httpx.stream(
+        "POST", f"{gateway.url}/openai/v1/chat/completions", json=body, headers=headers
+    ) as r:
+        r.read()
+    line = _log_line(gateway, "trace-usage-1")
+    assert line["tokens"]["in"] > 0 and line["tokens"]["out"] > 0
 
 
 def test_traffic_not_addressed_to_the_gateway_passes_untouched(gateway, fakes):
@@ -301,10 +315,16 @@ def test_traffic_not_addressed_to_the_gateway_passes_untouched(gateway, fakes):
 
 
 def _log_line(gateway, request_id: str) -> dict:
-    for line in gateway.log().splitlines():
-        if f'"id":"{request_id}"' in line:
-            return orjson.loads(line[line.index("{") :])
-    raise AssertionError(f"no log line for {request_id}:\n{gateway.log()}")
+    """The request's log line; written by the response hook, which for a stream runs
+    just after the caller has read the last byte, so it may take a moment."""
+    deadline = time.monotonic() + 3
+    while True:
+        for line in gateway.log().splitlines():
+            if f'"id":"{request_id}"' in line:
+                return orjson.loads(line[line.index("{") :])
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no log line for {request_id}:\n{gateway.log()}")
+        time.sleep(0.05)
 
 
 def test_openai_body_with_max_tokens_is_not_taken_for_anthropic(gateway, fakes):
