@@ -137,12 +137,12 @@ class Gateway:
             return
         response = flow.response
         response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
-        if response.stream is False and 200 <= response.status_code < 300 and ex.wire:
-            ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
-        if ex.translated and response.stream is False:
-            self._translate_answer(response, ex)
         if ex.translator is not None:
             ex.usage = ex.translator.usage
+        elif response.stream is False and ex.translated:
+            self._translate_answer(response, ex)  # sets ex.usage from the answer it parsed
+        elif response.stream is False and 200 <= response.status_code < 300 and ex.wire:
+            ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
         if ex.usage is not None and "gateway" in flow.metadata:
             flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
         # A stream that failed after its 200 went out must not log as a success.
@@ -175,7 +175,7 @@ class Gateway:
         wire = upstream.wire_protocol(res.provider.protocol, route.client)
         ex.provider, ex.upstream_model, ex.wire = res.provider.name, res.model, wire
         if route.kind == "native":
-            self._guard(body, route, res, model)
+            self._guard(body, route, res, model, wire)
         if route.endpoint == "count_tokens" and wire != route.client:
             counted = convert.count_tokens_locally(body, route.client, model=route.model)
             _answer(flow, 200, counted)
@@ -236,7 +236,9 @@ class Gateway:
         )
         flow.request.headers["x-request-id"] = ex.request_id
 
-    def _guard(self, body: dict, route: routes.Route, res: Resolution, model: str) -> None:
+    def _guard(
+        self, body: dict, route: routes.Route, res: Resolution, model: str, wire: ir.Protocol
+    ) -> None:
         """A native route forwards bytes unchanged, so both the body and the model's
         provider must already speak the route's protocol. Refusals carry code "400", the
         guard's error shape in DESIGN.md."""
@@ -260,7 +262,6 @@ class Gateway:
                 param="body",
                 code="400",
             )
-        wire = upstream.wire_protocol(res.provider.protocol, route.client)
         if wire != route.client:
             converter = routes.converter_path(route.client, self._rules().routes, model)
             raise TranslationError(
@@ -277,10 +278,8 @@ class Gateway:
         body = response.get_content(strict=False) or b""
         try:
             if 200 <= response.status_code < 300:
-                status, out = (
-                    response.status_code,
-                    convert.translate_response(body, ex.wire, ex.route.client, ex.ctx),
-                )
+                status = response.status_code
+                out, ex.usage = convert.translate_response(body, ex.wire, ex.route.client, ex.ctx)
             else:
                 status, out = convert.translate_error(
                     response.status_code, body, ex.wire, ex.route.client

@@ -129,7 +129,7 @@ def bench_translation(deltas: int) -> None:
             return convert.render_request(req, upstream, model="bench-model").body
 
         def translate_response(client=client, upstream=upstream) -> bytes:
-            return convert.translate_response(answers[upstream], upstream, client, context())
+            return convert.translate_response(answers[upstream], upstream, client, context()).body
 
         chunks = streams[upstream]
 

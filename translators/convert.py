@@ -114,21 +114,26 @@ def render_request(
     return Rendered(orjson.dumps(body), tool_names, json_tool)
 
 
+class Translated(NamedTuple):
+    body: bytes
+    usage: ir.Usage | None  # read on the way, so the gateway need not parse again
+
+
 def translate_response(
     body: bytes, upstream: ir.Protocol, client: ir.Protocol, ctx: ir.RenderContext
-) -> bytes:
+) -> Translated:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
     for choice in resp.choices:
         if ctx.tool_names or ctx.json_tool:
             _restore_choice(choice, ctx)
         if client != "openai_chat" and choice.stop_reason in _CUT_OFF:
             _drop_truncated_calls(choice)
-    return orjson.dumps(CODECS[client].render_response(resp, ctx))
+    return Translated(orjson.dumps(CODECS[client].render_response(resp, ctx)), resp.usage)
 
 
 def usage_of(body: bytes, protocol: ir.Protocol) -> ir.Usage | None:
-    """The token usage of a whole answer, for the gateway's log line and flow annotation;
-    None when the body is no answer the codec can read."""
+    """The token usage of a whole answer passed through untranslated, for the gateway's
+    log line and flow annotation; None when the body is no answer the codec can read."""
     codec = CODECS.get(protocol)
     if codec is None:
         return None

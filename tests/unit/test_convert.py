@@ -221,7 +221,7 @@ def test_tool_names_fitted_for_the_upstream_and_mapped_back():
         }
     )
     ctx = ir.RenderContext(model="m", created=1, request_id="r", tool_names=names)
-    out = orjson.loads(convert.translate_response(answer, "openai_chat", "anthropic", ctx))
+    out = orjson.loads(convert.translate_response(answer, "openai_chat", "anthropic", ctx).body)
     assert out["content"][0]["name"] == LONG
 
     stream = (
@@ -325,7 +325,7 @@ def test_a_call_cut_off_by_max_tokens_is_not_a_502(client):
             ],
         }
     )
-    out = convert.translate_response(answer, "openai_chat", client, CTX).decode()
+    out = convert.translate_response(answer, "openai_chat", client, CTX).body.decode()
     assert "Let me" in out
     assert {"anthropic": '"max_tokens"', "gemini": '"MAX_TOKENS"', "openai_chat": '"length"'}[
         client
