@@ -24,8 +24,9 @@ import orjson
 from tests.fakes import FakeUpstream
 from tests.harness import CALLER_KEY, MITMDUMP, free_port, rules_yaml, start_gateway
 from translators import convert, ir
+from translators.codec import CODECS
 
-PAIRS = [(c, u) for c in convert.CODECS for u in convert.CODECS]
+PAIRS = [(c, u) for c in CODECS for u in CODECS]
 
 
 def sample_request() -> ir.Request:
@@ -108,13 +109,10 @@ def per_call_us(fn: Callable[[], object], number: int) -> float:
 
 def bench_translation(deltas: int) -> None:
     request, response, events = sample_request(), sample_response(), sample_stream(deltas)
-    bodies = {p: orjson.dumps(convert.CODECS[p].render_request(request)) for p in convert.CODECS}
-    answers = {
-        p: orjson.dumps(convert.CODECS[p].render_response(response, context()))
-        for p in convert.CODECS
-    }
+    bodies = {p: orjson.dumps(CODECS[p].render_request(request)) for p in CODECS}
+    answers = {p: orjson.dumps(CODECS[p].render_response(response, context())) for p in CODECS}
     streams: dict[ir.Protocol, list[bytes]] = {}
-    for p, codec in convert.CODECS.items():
+    for p, codec in CODECS.items():
         renderer = codec.StreamRenderer(context())
         streams[p] = [renderer.render([e]) for e in events]
         streams[p] = [c for c in streams[p] if c] + ([tail] if (tail := renderer.finish()) else [])

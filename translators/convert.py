@@ -9,21 +9,16 @@ error instead of a silent truncation.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from types import ModuleType
 from typing import NamedTuple
 
 import orjson
 
-from translators import anthropic_messages, gemini, ir, openai_chat
+from translators import ir
+from translators.codec import CODECS, COUNTERS
 from translators.errors import TranslationError
-
-CODECS: dict[ir.Protocol, ModuleType] = {
-    "openai_chat": openai_chat,
-    "anthropic": anthropic_messages,
-    "gemini": gemini,
-}
 
 PROTOCOL_NAMES: dict[ir.Protocol, str] = {
     "openai_chat": "OpenAI Chat Completions",
@@ -150,7 +145,7 @@ def translate_error(
 
 
 def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
-    codec = CODECS.get(client, openai_chat)  # Responses errors share the OpenAI shape
+    codec = CODECS.get(client, CODECS["openai_chat"])  # Responses errors: the OpenAI shape
     status, body = codec.render_error(err)
     return status, orjson.dumps(body)
 
@@ -186,7 +181,7 @@ def count_tokens_locally(body: dict, client: ir.Protocol, *, model: str | None) 
     upstream endpoint to go to (OpenAI has none; the others count in their own format), so
     the gateway answers with its estimate (``estimate_input_tokens``), in the caller's
     format. Claude Code calls this to size its context."""
-    codec = CODECS[client]
+    codec = COUNTERS[client]
     req = codec.parse_count_request(body, model=model)
     return orjson.dumps(codec.render_token_count(estimate_input_tokens(req)))
 
@@ -200,13 +195,12 @@ class StreamTranslator:
 
     __slots__ = (
         "_called",
+        "_ctx",
         "_failed",
         "_finished",
         "_json_blocks",
-        "_json_tool",
         "_parser",
         "_renderer",
-        "_tool_names",
         "error",
         "usage",
     )
@@ -218,8 +212,7 @@ class StreamTranslator:
         self._failed = False
         self.error: str | None = None  # why the stream failed, for the gateway's log line
         self.usage: ir.Usage | None = None  # the latest usage the upstream reported
-        self._tool_names = ctx.tool_names
-        self._json_tool = ctx.json_tool
+        self._ctx = ctx
         self._json_blocks: set[int] = set()  # IR blocks of the structured-output tool
         self._called = False  # a real tool call was streamed
 
@@ -229,15 +222,13 @@ class StreamTranslator:
         events = self._parser.feed(chunk)
         if not events:
             return b""
-        self._note(events)
-        return self._renderer.render(events)
+        return self._renderer.render(self._note(events))
 
     def finish(self) -> bytes:
         """The upstream body ended: flush, and never let a cut-off stream look complete."""
         if self._failed:
             return b""
-        events = self._parser.finish()
-        self._note(events)
+        events = self._note(self._parser.finish())
         if not self._finished:
             message = "The upstream stream ended before the response was complete."
             events.append(ir.StreamError(ir.Error(kind="api_error", status=502, message=message)))
@@ -254,30 +245,35 @@ class StreamTranslator:
         err = ir.Error(kind="api_error", status=500, message=message)
         return self._renderer.render([ir.StreamError(err)])
 
-    def _note(self, events: list[ir.Event]) -> None:
-        """Track the end of the stream, and undo the request's tool-name and
-        structured-output changes in the events before they are rendered."""
+    def _note(self, events: list[ir.Event]) -> list[ir.Event]:
+        """Track the end of the stream, and give back the events as the caller must see
+        them: its own tool names, and the structured-output tool's call as text."""
+        out: list[ir.Event] = []
         for event in events:
             if isinstance(event, ir.BlockStart) and isinstance(event.part, ir.ToolCall):
-                if event.part.name == self._json_tool:
+                part = _restore_call(event.part, self._ctx)
+                if isinstance(part, ir.Text):
                     self._json_blocks.add(event.index)
-                    event.part = ir.Text(event.part.arguments)
                 else:
                     self._called = True
-                    event.part.name = self._tool_names.get(event.part.name, event.part.name)
+                if part is not event.part:
+                    event = ir.BlockStart(event.index, part)
             elif isinstance(event, ir.BlockDelta) and event.index in self._json_blocks:
-                event.kind = "text"
+                event = dataclasses.replace(event, kind="text")
             elif isinstance(event, ir.UsageUpdate):
                 self.usage = event.usage
             elif isinstance(event, ir.Finish):
                 self._finished = True
                 self.usage = event.usage or self.usage
-                if self._json_blocks and not self._called and event.stop_reason == "tool_use":
-                    event.stop_reason, event.raw_stop_reason = "end_turn", None
+                stop, raw = _restore_stop(event, self._ctx, self._called)
+                if stop != event.stop_reason:
+                    event = dataclasses.replace(event, stop_reason=stop, raw_stop_reason=raw)
             elif isinstance(event, ir.StreamError):
                 self._finished = True
                 self._failed = True
                 self.error = event.error.message
+            out.append(event)
+        return out
 
 
 def _refuse_unmapped_fields(req: ir.Request) -> None:
@@ -339,17 +335,30 @@ def _drop_truncated_calls(choice: ir.Choice) -> None:
 
 
 def _restore_choice(choice: ir.Choice, ctx: ir.RenderContext) -> None:
-    """Give the caller back its own tool names, and the structured-output tool's call as
-    the answer's text."""
-    for i, part in enumerate(choice.parts):
-        if isinstance(part, ir.ToolCall):
-            if part.name == ctx.json_tool:
-                choice.parts[i] = ir.Text(part.arguments)
-            else:
-                part.name = ctx.tool_names.get(part.name, part.name)
+    """Undo, in a whole answer, what the request changed for the upstream's sake."""
+    choice.parts = [
+        _restore_call(part, ctx) if isinstance(part, ir.ToolCall) else part for part in choice.parts
+    ]
     called = any(isinstance(p, ir.ToolCall) for p in choice.parts)
-    if ctx.json_tool and choice.stop_reason == "tool_use" and not called:
-        choice.stop_reason, choice.raw_stop_reason = "end_turn", None
+    choice.stop_reason, choice.raw_stop_reason = _restore_stop(choice, ctx, called)
+
+
+def _restore_call(call: ir.ToolCall, ctx: ir.RenderContext) -> ir.ToolCall | ir.Text:
+    """The caller's view of a call the upstream made: the structured-output tool's call
+    is the answer's text; any other call gets the caller's own tool name back."""
+    if call.name == ctx.json_tool:
+        return ir.Text(call.arguments)
+    name = ctx.tool_names.get(call.name)
+    return call if name is None else dataclasses.replace(call, name=name)
+
+
+def _restore_stop(
+    end: ir.Choice | ir.Finish, ctx: ir.RenderContext, called: bool
+) -> tuple[ir.StopReason | None, str | None]:
+    """An answer whose only call was the structured-output tool ended naturally."""
+    if ctx.json_tool and end.stop_reason == "tool_use" and not called:
+        return "end_turn", None
+    return end.stop_reason, end.raw_stop_reason
 
 
 # Each upstream's rule for function names. A caller's name that breaks it is replaced by a

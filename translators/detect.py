@@ -10,7 +10,7 @@ still pass.
 from __future__ import annotations
 
 from translators import ir
-from translators.convert import CODECS
+from translators.codec import CODECS
 
 
 def recognise_responses(body: dict) -> int:

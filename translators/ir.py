@@ -20,6 +20,7 @@ Conventions that every codec relies on:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -56,29 +57,41 @@ ErrorKind = Literal[
 ]
 
 
-# HTTP statuses every provider uses the same way. Anything else is an invalid request
-# below 500 and a server error from 500 on.
-_ERROR_KIND_BY_STATUS: dict[int, ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "billing",
-    403: "permission",
-    404: "not_found",
-    413: "request_too_large",
-    429: "rate_limit",
-    500: "api_error",
-    501: "not_implemented",
-    503: "overloaded",
-    504: "timeout",
+# The one table of error kinds and HTTP statuses. A codec passes ``overrides`` only for
+# what its protocol does differently (Anthropic's 529 overloaded, OpenAI's 429 billing).
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    "invalid_request": 400,
+    "authentication": 401,
+    "billing": 402,
+    "permission": 403,
+    "not_found": 404,
+    "request_too_large": 413,
+    "rate_limit": 429,
+    "api_error": 500,
+    "not_implemented": 501,
+    "overloaded": 503,
+    "timeout": 504,
+}
+_KIND_BY_STATUS: dict[int, ErrorKind] = {
+    **{status: kind for kind, status in STATUS_BY_KIND.items()},
     529: "overloaded",
 }
 
 
 def error_kind_for_status(status: int) -> ErrorKind:
-    kind = _ERROR_KIND_BY_STATUS.get(status)
+    """The kind of an HTTP status; one the table does not name is an invalid request
+    below 500 and a server error from 500 on."""
+    kind = _KIND_BY_STATUS.get(status)
     if kind is not None:
         return kind
     return "invalid_request" if status < 500 else "api_error"
+
+
+def status_for_kind(kind: ErrorKind, overrides: Mapping[ErrorKind, int] | None = None) -> int:
+    """The status a caller's SDK maps to ``kind``'s exception class."""
+    if overrides and kind in overrides:
+        return overrides[kind]
+    return STATUS_BY_KIND[kind]
 
 
 # --------------------------------------------------------------------------- parts
@@ -275,9 +288,11 @@ class Error:
 
 
 # ------------------------------------------------------------------ stream events
+# Immutable, as h11's events are: a step that changes an event (convert's restoring of
+# tool names) returns a new one, so no parser or renderer sees an event change under it.
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class MessageStart:
     id: str
     model: str
@@ -285,7 +300,7 @@ class MessageStart:
     created: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BlockStart:
     """A content block opens. ``part`` is an empty Text, Thinking, or a ToolCall with
     its id and name and whatever arguments arrived in the opening chunk."""
@@ -294,26 +309,26 @@ class BlockStart:
     part: Text | Thinking | ToolCall
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BlockDelta:
     index: int
     kind: Literal["text", "arguments", "thinking", "signature"]
     text: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BlockStop:
     index: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class UsageUpdate:
     """Cumulative usage seen mid-stream (Gemini repeats it on every chunk)."""
 
     usage: Usage
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finish:
     stop_reason: StopReason | None
     usage: Usage | None = None
@@ -321,7 +336,7 @@ class Finish:
     raw_stop_reason: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StreamError:
     error: Error
 

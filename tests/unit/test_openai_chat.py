@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from pathlib import Path
 
 import openai
@@ -1217,7 +1218,7 @@ def test_stream_examples_parse_render_reparse(name: str) -> None:
         # The IR has no refusal marker on a streamed block: the text comes back as content.
         assert events[-1].stop_reason == "content_filter"
         assert again[-1].stop_reason == "end_turn"
-        again[-1].stop_reason = "content_filter"
+        again[-1] = dataclasses.replace(again[-1], stop_reason="content_filter")
     assert again == events
 
 
