@@ -10,6 +10,7 @@ through the callable set in ``responseheaders``.
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import dataclass
@@ -29,6 +30,15 @@ DOCS_ROUTES = "docs/routes.md"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class Kind(enum.Enum):
+    """What the gateway does with one exchange; each hook branches on it."""
+
+    PASSTHROUGH = "passthrough"  # the caller's bytes go as they came (model, credentials aside)
+    REWRITTEN = "rewritten"  # same protocol, re-rendered to drop another provider's state
+    TRANSLATED = "translated"  # request and answer converted between two protocols
+    LOCAL = "local"  # answered by the gateway itself; nothing goes upstream
+
+
 @dataclass(slots=True)
 class Exchange:
     """What the gateway remembers about one live request, between hooks."""
@@ -36,12 +46,12 @@ class Exchange:
     request_id: str
     route: routes.Route
     started: float
+    kind: Kind = Kind.LOCAL
     provider: str = "-"
     upstream_model: str = "-"
     wire: ir.Protocol | None = None  # protocol spoken to the upstream
-    translated: bool = False
     stream: bool = False
-    ctx: ir.RenderContext | None = None
+    ctx: ir.RenderContext | None = None  # with Kind.TRANSLATED: how to render the answer
     translator: convert.StreamTranslator | None = None  # a translated stream in flight
     usage: ir.Usage | None = None  # what the upstream reported, when it could be read
 
@@ -80,19 +90,16 @@ class Gateway:
         try:
             self._forward(flow, ex)
         except TranslationError as e:
-            status, body = convert.render_error(route.client, e.to_ir())
-            _answer(flow, status, body)
+            ex.kind = Kind.LOCAL
+            _answer(flow, *convert.render_error(route.client, e.to_ir()))
         except Exception:
             # A bug must not leave the request half-rewritten (or, in reverse mode, sent on
             # untranslated): answer in the caller's format instead of mitmproxy's 502 page.
             log.exception("gateway %s: request handling failed", ex.request_id)
-            err = ir.Error(
-                kind="api_error",
-                status=500,
-                message=f"The gateway failed to handle this request (request {ex.request_id}).",
-            )
-            status, body = convert.render_error(route.client, err)
-            _answer(flow, status, body)
+            ex.kind = Kind.LOCAL
+            message = f"The gateway failed to handle this request (request {ex.request_id})."
+            err = ir.Error(kind="api_error", status=500, message=message)
+            _answer(flow, *convert.render_error(route.client, err))
         flow.metadata["gateway"] = {
             "request_id": ex.request_id,
             "route": route.name,
@@ -100,7 +107,8 @@ class Gateway:
             "provider": ex.provider,
             "upstream_model": ex.upstream_model,
             "upstream_protocol": ex.wire,
-            "translated": ex.translated,
+            "kind": ex.kind.value,
+            "translated": ex.kind is Kind.TRANSLATED,
         }
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
@@ -110,25 +118,17 @@ class Gateway:
         response = flow.response
         if ex is None or response is None:
             return
-        # Set here, not in response(): a stream's headers leave when this hook returns.
         response.headers["x-request-id"] = ex.request_id
-        if not ex.stream or not 200 <= response.status_code < 300:
-            if ex.translated:
-                # Whole answers and errors are translated in response(), so they must be
-                # buffered even when stream_large_bodies would stream them.
-                response.stream = False
-            return
-        if not ex.translated:
-            response.stream = True
-            return
-        assert ex.wire is not None and ex.ctx is not None
-        translator = ex.translator = convert.StreamTranslator(ex.wire, ex.route.client, ex.ctx)
-        for name in ("content-length", "content-encoding", "content-disposition"):
-            response.headers.pop(name, None)
-        json_array = ex.ctx.framing == "json_array"
-        response.headers["content-type"] = "application/json" if json_array else "text/event-stream"
-        response.headers["cache-control"] = "no-cache"
-        response.stream = _stream_callable(translator, ex.request_id)
+        streamed = ex.stream and 200 <= response.status_code < 300
+        if ex.kind is not Kind.TRANSLATED:
+            if streamed:
+                response.stream = True
+        elif streamed:
+            _start_translated_stream(response, ex)
+        else:
+            # Whole answers and errors are translated in response(), so they must be
+            # buffered even when stream_large_bodies would stream them.
+            response.stream = False
 
     def response(self, flow: http.HTTPFlow) -> None:
         """Translate buffered answers and errors (streams are done by now) and log."""
@@ -139,9 +139,10 @@ class Gateway:
         response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
         if ex.translator is not None:
             ex.usage = ex.translator.usage
-        elif response.stream is False and ex.translated:
-            self._translate_answer(response, ex)  # sets ex.usage from the answer it parsed
-        elif response.stream is False and 200 <= response.status_code < 300 and ex.wire:
+        elif ex.kind is Kind.TRANSLATED:
+            _translate_answer(response, ex)  # sets ex.usage from the answer it parsed
+        elif _whole_passthrough_answer(response, ex):
+            assert ex.wire is not None
             ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
         if ex.usage is not None and "gateway" in flow.metadata:
             flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
@@ -155,13 +156,31 @@ class Gateway:
             message = flow.error.msg if flow.error else "unknown error"
             self._log(ex, "error", message)
 
-    # --------------------------------------------------------------- internals
+    # ------------------------------------------------------- the request's steps
 
     def _forward(self, flow: http.HTTPFlow, ex: Exchange) -> None:
-        route = ex.route
+        """The request's path, one named step each: resolve the model, guard a native
+        route, then pass through, rewrite or translate, and address the upstream."""
         raw = flow.request.get_content(strict=False) or b""
         body = convert.load_json(raw)
-        model = route.model or body.get("model")
+        model, res = self._resolve_model(body, ex)
+        if ex.route.kind == "native":
+            self._guard(body, ex.route, res, model, ex.wire)
+        if ex.route.endpoint == "count_tokens" and ex.wire != ex.route.client:
+            _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
+            return
+        credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
+        if ex.wire == ex.route.client:
+            query = _pass_through(flow, ex, body, raw, model, res)
+        else:
+            _translate_request(flow, ex, body, model, res)
+            query = None
+        _address_upstream(flow, ex, res, credential, query)
+
+    def _resolve_model(self, body: dict, ex: Exchange) -> tuple[str, Resolution]:
+        """The caller's model name (the Gemini path's, or the body's) and where the rules
+        send it; the exchange learns its provider and wire protocol here."""
+        model = ex.route.model or body.get("model")
         if not isinstance(model, str) or not model:
             raise TranslationError("The request names no model.", param="model")
         res = self._rules().resolve(model)
@@ -172,72 +191,17 @@ class Gateway:
                 kind="not_found",
                 status=404,
             )
-        wire = upstream.wire_protocol(res.provider.protocol, route.client)
-        ex.provider, ex.upstream_model, ex.wire = res.provider.name, res.model, wire
-        if route.kind == "native":
-            self._guard(body, route, res, model, wire)
-        if route.endpoint == "count_tokens" and wire != route.client:
-            counted = convert.count_tokens_locally(body, route.client, model=route.model)
-            _answer(flow, 200, counted)
-            return
-        credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
-        if wire == route.client:
-            ex.stream = route.stream if route.stream is not None else body.get("stream") is True
-            query = list(flow.request.query.items(multi=True)) if wire == "gemini" else None
-            generate = route.endpoint == "generate"
-            if route.kind == "converter" and generate and convert.carries_gateway_state(raw):
-                # A conversation that visited another provider: drop its foreign state.
-                req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
-                _set_body(flow, convert.render_request(req, wire, model=res.model).body)
-            elif res.model != model and wire != "gemini":
-                body["model"] = res.model
-                _set_body(flow, orjson.dumps(body))
-        else:
-            if not convert.supported(route.client, wire):
-                raise TranslationError(
-                    f"Converting {convert.PROTOCOL_NAMES[route.client]} requests to "
-                    f"{convert.PROTOCOL_NAMES[wire]} is not supported yet.",
-                    kind="not_implemented",
-                    status=501,
-                )
-            req = convert.parse_request(body, route.client, model=route.model, stream=route.stream)
-            rendered = convert.render_request(
-                req,
-                wire,
-                model=res.model,
-                default_max_tokens=res.max_tokens,
-                json_via_tool=res.structured_output == "tool",
-                max_tokens_field=res.provider.max_tokens_field,
-            )
-            _set_body(flow, rendered.body)
-            ex.translated, ex.stream, query = True, req.stream, None
-            ex.ctx = ir.RenderContext(
-                model=model,
-                created=int(time.time()),
-                request_id=ex.request_id,
-                include_usage=req.include_usage,
-                source=wire,
-                input_tokens_estimate=convert.estimate_input_tokens(req),
-                tool_names=rendered.tool_names,
-                json_tool=rendered.json_tool,
-                framing="json_array"
-                if route.client == "gemini" and flow.request.query.get("alt") != "sse"
-                else "sse",
-            )
-        flow.request.url = upstream.upstream_url(
-            res.provider, wire, route.endpoint, res.model, ex.stream, query
-        )
-        upstream.prepare_headers(
-            flow.request.headers,
-            res.provider,
-            credential,
-            translated=ex.translated,
-            same_family=upstream.family(route.client) == res.provider.protocol,
-        )
-        flow.request.headers["x-request-id"] = ex.request_id
+        ex.provider, ex.upstream_model = res.provider.name, res.model
+        ex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client)
+        return model, res
 
     def _guard(
-        self, body: dict, route: routes.Route, res: Resolution, model: str, wire: ir.Protocol
+        self,
+        body: dict,
+        route: routes.Route,
+        res: Resolution,
+        model: str,
+        wire: ir.Protocol | None,
     ) -> None:
         """A native route forwards bytes unchanged, so both the body and the model's
         provider must already speak the route's protocol. Refusals carry code "400", the
@@ -263,6 +227,7 @@ class Gateway:
                 code="400",
             )
         if wire != route.client:
+            assert wire is not None
             converter = routes.converter_path(route.client, self._rules().routes, model)
             raise TranslationError(
                 f"{route.path} is a native route for {here} requests, but model '{model}' is "
@@ -272,32 +237,6 @@ class Gateway:
                 param="model",
                 code="400",
             )
-
-    def _translate_answer(self, response: http.Response, ex: Exchange) -> None:
-        assert ex.wire is not None and ex.ctx is not None
-        body = response.get_content(strict=False) or b""
-        try:
-            if 200 <= response.status_code < 300:
-                status = response.status_code
-                out, ex.usage = convert.translate_response(body, ex.wire, ex.route.client, ex.ctx)
-            else:
-                status, out = convert.translate_error(
-                    response.status_code, body, ex.wire, ex.route.client
-                )
-        except Exception as e:
-            if not isinstance(e, TranslationError):
-                log.exception("gateway %s: answer translation failed", ex.request_id)
-            detail = e.message if isinstance(e, TranslationError) else f"request {ex.request_id}"
-            err = ir.Error(
-                kind="api_error",
-                status=502,
-                message=f"The upstream answer could not be translated ({detail}).",
-            )
-            status, out = convert.render_error(ex.route.client, err)
-        response.status_code = status
-        response.headers.pop("content-encoding", None)
-        response.headers["content-type"] = "application/json"
-        response.content = out
 
     def _log(self, ex: Exchange, status: int | str, error: str | None = None) -> None:
         observability.log_exchange(
@@ -311,6 +250,142 @@ class Gateway:
             error=error,
             usage=ex.usage,
         )
+
+
+def _pass_through(
+    flow: http.HTTPFlow, ex: Exchange, body: dict, raw: bytes, model: str, res: Resolution
+) -> list[tuple[str, str]] | None:
+    """Same protocol on both sides: the caller's bytes go on, with the upstream's model
+    name, unless the conversation carries another provider's state, which is stripped.
+    Returns the caller's query to keep (Gemini's)."""
+    route = ex.route
+    wire = route.client
+    ex.kind = Kind.PASSTHROUGH
+    ex.stream = route.stream if route.stream is not None else body.get("stream") is True
+    generate = route.endpoint == "generate"
+    if route.kind == "converter" and generate and convert.carries_gateway_state(raw):
+        ex.kind = Kind.REWRITTEN
+        req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
+        _set_body(flow, convert.render_request(req, wire, model=res.model).body)
+    elif res.model != model and wire != "gemini":
+        body["model"] = res.model
+        _set_body(flow, orjson.dumps(body))
+    return list(flow.request.query.items(multi=True)) if wire == "gemini" else None
+
+
+def _translate_request(
+    flow: http.HTTPFlow, ex: Exchange, body: dict, model: str, res: Resolution
+) -> None:
+    """Caller format -> IR -> the upstream's format, and what the answer will need."""
+    route, wire = ex.route, ex.wire
+    assert wire is not None
+    if not convert.supported(route.client, wire):
+        raise TranslationError(
+            f"Converting {convert.PROTOCOL_NAMES[route.client]} requests to "
+            f"{convert.PROTOCOL_NAMES[wire]} is not supported yet.",
+            kind="not_implemented",
+            status=501,
+        )
+    req = convert.parse_request(body, route.client, model=route.model, stream=route.stream)
+    rendered = convert.render_request(
+        req,
+        wire,
+        model=res.model,
+        default_max_tokens=res.max_tokens,
+        json_via_tool=res.structured_output == "tool",
+        max_tokens_field=res.provider.max_tokens_field,
+    )
+    _set_body(flow, rendered.body)
+    ex.kind, ex.stream = Kind.TRANSLATED, req.stream
+    ex.ctx = _render_context(flow, ex, req, rendered, model)
+
+
+def _render_context(
+    flow: http.HTTPFlow, ex: Exchange, req: ir.Request, rendered: convert.Rendered, model: str
+) -> ir.RenderContext:
+    """What the answer's renderer needs and cannot compute itself (no clocks or ids in
+    translators/), and what the request changed that the answer must undo."""
+    json_array = ex.route.client == "gemini" and flow.request.query.get("alt") != "sse"
+    return ir.RenderContext(
+        model=model,
+        created=int(time.time()),
+        request_id=ex.request_id,
+        include_usage=req.include_usage,
+        source=ex.wire,
+        input_tokens_estimate=convert.estimate_input_tokens(req),
+        tool_names=rendered.tool_names,
+        json_tool=rendered.json_tool,
+        framing="json_array" if json_array else "sse",
+    )
+
+
+def _address_upstream(
+    flow: http.HTTPFlow,
+    ex: Exchange,
+    res: Resolution,
+    credential: str | None,
+    query: list[tuple[str, str]] | None,
+) -> None:
+    """Point the request at the provider, with exactly its credential and headers."""
+    assert ex.wire is not None
+    flow.request.url = upstream.upstream_url(
+        res.provider, ex.wire, ex.route.endpoint, res.model, ex.stream, query
+    )
+    upstream.prepare_headers(
+        flow.request.headers,
+        res.provider,
+        credential,
+        translated=ex.kind is Kind.TRANSLATED,
+        same_family=upstream.family(ex.route.client) == res.provider.protocol,
+    )
+    flow.request.headers["x-request-id"] = ex.request_id
+
+
+def _whole_passthrough_answer(response: http.Response, ex: Exchange) -> bool:
+    """A successful answer the upstream sent whole and the gateway passed on, whose usage
+    is read for the log line (a passed-through stream is never parsed)."""
+    forwarded = ex.kind in (Kind.PASSTHROUGH, Kind.REWRITTEN)
+    return forwarded and response.stream is False and 200 <= response.status_code < 300
+
+
+def _start_translated_stream(response: http.Response, ex: Exchange) -> None:
+    """Swap the upstream's stream headers for the caller's and translate chunk by chunk."""
+    assert ex.wire is not None and ex.ctx is not None
+    translator = ex.translator = convert.StreamTranslator(ex.wire, ex.route.client, ex.ctx)
+    for name in ("content-length", "content-encoding", "content-disposition"):
+        response.headers.pop(name, None)
+    json_array = ex.ctx.framing == "json_array"
+    response.headers["content-type"] = "application/json" if json_array else "text/event-stream"
+    response.headers["cache-control"] = "no-cache"
+    response.stream = _stream_callable(translator, ex.request_id)
+
+
+def _translate_answer(response: http.Response, ex: Exchange) -> None:
+    """A whole answer or error from the upstream, in the caller's format."""
+    assert ex.wire is not None and ex.ctx is not None
+    body = response.get_content(strict=False) or b""
+    try:
+        if 200 <= response.status_code < 300:
+            status = response.status_code
+            out, ex.usage = convert.translate_response(body, ex.wire, ex.route.client, ex.ctx)
+        else:
+            status, out = convert.translate_error(
+                response.status_code, body, ex.wire, ex.route.client
+            )
+    except Exception as e:
+        if not isinstance(e, TranslationError):
+            log.exception("gateway %s: answer translation failed", ex.request_id)
+        detail = e.message if isinstance(e, TranslationError) else f"request {ex.request_id}"
+        err = ir.Error(
+            kind="api_error",
+            status=502,
+            message=f"The upstream answer could not be translated ({detail}).",
+        )
+        status, out = convert.render_error(ex.route.client, err)
+    response.status_code = status
+    response.headers.pop("content-encoding", None)
+    response.headers["content-type"] = "application/json"
+    response.content = out
 
 
 def _stream_callable(translator: convert.StreamTranslator, request_id: str):

@@ -36,7 +36,7 @@ def log_exchange(
     error: str | None = None,
     usage: ir.Usage | None = None,
 ) -> None:
-    record = {
+    record: dict[str, object] = {
         "id": request_id,
         "route": route,
         "client": client,
