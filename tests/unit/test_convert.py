@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from translators import convert, ir
+from translators.codec import CODECS
 from translators.errors import TranslationError
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
@@ -53,9 +54,32 @@ def test_any_split_gives_identical_output(stream, client, cuts):
 
 @pytest.mark.parametrize(("upstream", "path"), STREAMS, ids=lambda v: getattr(v, "name", v))
 @pytest.mark.parametrize("client", CLIENTS)
-def test_complete_streams_end_without_error(upstream, path, client):
-    out = translate(upstream, client, [path.read_bytes() + b"\n\n"])
-    assert b'"error"' not in out
+def test_complete_streams_keep_text_calls_and_stop_reason(upstream, path, client):
+    data = path.read_bytes() + b"\n\n"
+    upstream_events = parse_stream(upstream, data)
+    caller_events = parse_stream(client, translate(upstream, client, [data]))
+    assert not any(isinstance(e, ir.StreamError) for e in caller_events)
+    assert isinstance(caller_events[-1], ir.Finish)
+    assert caller_events[-1].stop_reason == upstream_events[-1].stop_reason
+    assert streamed_text(caller_events) == streamed_text(upstream_events)
+    assert called_tools(caller_events) == called_tools(upstream_events)
+
+
+def parse_stream(protocol: ir.Protocol, data: bytes) -> list[ir.Event]:
+    parser = CODECS[protocol].StreamParser()
+    return parser.feed(data) + parser.finish()
+
+
+def streamed_text(events: list[ir.Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, ir.BlockDelta) and e.kind == "text")
+
+
+def called_tools(events: list[ir.Event]) -> list[str]:
+    return [
+        e.part.name
+        for e in events
+        if isinstance(e, ir.BlockStart) and isinstance(e.part, ir.ToolCall)
+    ]
 
 
 @pytest.mark.parametrize("client", CLIENTS)
