@@ -3,7 +3,7 @@
 Pure: ``parse_rules`` takes the YAML text and an environment mapping and either returns
 ``Rules`` or raises ``RulesError`` naming the file, the key path and the problem, so a
 user can fix a bad file from one line of output. The addon that loads and reloads the
-file (``gateway.py``) turns that error into an ``OptionsError`` at start-up and into a
+file (``rules_file.RulesFile``) turns that error into an ``OptionsError`` at start-up and into a
 logged warning on reload.
 """
 
