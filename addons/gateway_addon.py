@@ -192,7 +192,7 @@ class Gateway:
                 status=404,
             )
         ex.provider, ex.upstream_model = res.provider.name, res.model
-        ex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client)
+        ex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client, res.api)
         return model, res
 
     def _guard(

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 
 ProviderProtocol = Literal["openai", "anthropic", "gemini"]
+OpenAIApi = Literal["chat", "responses"]
 PROVIDER_PROTOCOLS: tuple[ProviderProtocol, ...] = ("openai", "anthropic", "gemini")
 
 DEFAULT_CONVERTER_PREFIXES: dict[str, str] = {
@@ -25,6 +26,8 @@ DEFAULT_CONVERTER_PREFIXES: dict[str, str] = {
     "anthropic": "/anthropic",
     "gemini": "/gemini",
 }
+
+DEFAULT_RETENTION_SECONDS = 30 * 86400.0  # stored responses are kept 30 days by default
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -49,6 +52,9 @@ class Provider:
     # reasoning models need max_completion_tokens, while DeepSeek and older servers only
     # know max_tokens. Only used for requests translated from another protocol.
     max_tokens_field: str = "max_completion_tokens"
+    # An OpenAI provider whose models are served only through the Responses API
+    # (``api: responses``): callers of every format reach it through that codec.
+    api: OpenAIApi = "chat"
 
 
 StructuredOutput = Literal["native", "tool"]
@@ -62,6 +68,7 @@ class ModelRule:
     max_tokens: int | None = None  # default output budget where the target requires one
     # "tool": the model has no native JSON-schema output, so a forced tool stands in.
     structured_output: StructuredOutput = "native"
+    api: OpenAIApi | None = None  # overrides the provider's ``api`` for these models
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,17 @@ class Resolution:
     model: str  # the name the upstream gets
     max_tokens: int | None = None
     structured_output: StructuredOutput = "native"
+    api: OpenAIApi = "chat"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """Where Responses state lives (``store:`` in rules.yaml): a SQLite file by default,
+    PostgreSQL for several gateway processes; how long and how much is kept."""
+
+    url: str | None = None
+    retention_seconds: float | None = DEFAULT_RETENTION_SECONDS
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +101,23 @@ class Rules:
     providers: Mapping[str, Provider]
     models: tuple[ModelRule, ...]
     routes: Routes = Routes()
+    store: StoreConfig = StoreConfig()
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
         prefix, sep, rest = model.partition("/")
         if sep and rest and prefix in self.providers:
-            return Resolution(self.providers[prefix], rest)
+            provider = self.providers[prefix]
+            return Resolution(provider, rest, api=provider.api)
         for rule in self.models:
             if fnmatch.fnmatchcase(model, rule.match):
+                provider = self.providers[rule.provider]
                 return Resolution(
-                    self.providers[rule.provider],
+                    provider,
                     rule.model or model,
                     rule.max_tokens,
                     rule.structured_output,
+                    rule.api or provider.api,
                 )
         return None
 
@@ -114,15 +136,16 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
-    unknown = set(data) - {"providers", "models", "routes"}
+    unknown = set(data) - {"providers", "models", "routes", "store"}
     if unknown:
         raise RulesError(
-            source, sorted(unknown)[0], "unknown key (expected providers, models, routes)"
+            source, sorted(unknown)[0], "unknown key (expected providers, models, routes, store)"
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
     routes = _parse_routes(data.get("routes"), source)
-    return Rules(providers=providers, models=models, routes=routes)
+    store = _parse_store(data.get("store"), source, env)
+    return Rules(providers=providers, models=models, routes=routes, store=store)
 
 
 def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
@@ -133,7 +156,14 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
         key = f"providers.{name}"
         if not isinstance(spec, dict):
             raise RulesError(source, key, "must be a mapping with protocol and base_url")
-        unknown = set(spec) - {"protocol", "base_url", "api_key", "headers", "max_tokens_field"}
+        unknown = set(spec) - {
+            "protocol",
+            "base_url",
+            "api_key",
+            "headers",
+            "max_tokens_field",
+            "api",
+        }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
         protocol = spec.get("protocol")
@@ -169,6 +199,7 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
             base_url=base_url.rstrip("/"),
             api_key=api_key.strip(),
             max_tokens_field=max_tokens_field,
+            api=_parse_api(spec.get("api", "chat"), protocol, source, f"{key}.api"),
             headers=tuple(
                 (str(k).lower(), expand_env(_string(v, source, f"{key}.headers.{k}"), env))
                 for k, v in headers.items()
@@ -187,7 +218,14 @@ def _parse_models(
         key = f"models[{i}]"
         if not isinstance(entry, dict):
             raise RulesError(source, key, "must be a mapping with match and provider")
-        unknown = set(entry) - {"match", "provider", "model", "max_tokens", "structured_output"}
+        unknown = set(entry) - {
+            "match",
+            "provider",
+            "model",
+            "max_tokens",
+            "structured_output",
+            "api",
+        }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
         match = _string(entry.get("match"), source, f"{key}.match")
@@ -208,7 +246,10 @@ def _parse_models(
             raise RulesError(
                 source, f"{key}.structured_output", f"must be native or tool (got {structured!r})"
             )
-        rules.append(ModelRule(match, provider, model, max_tokens, structured))
+        api = entry.get("api")
+        if api is not None:
+            api = _parse_api(api, providers[provider].protocol, source, f"{key}.api")
+        rules.append(ModelRule(match, provider, model, max_tokens, structured, api))
     return tuple(rules)
 
 
@@ -238,6 +279,51 @@ def _parse_routes(raw: Any, source: str) -> Routes:
             raise RulesError(source, key, f"must be a path like /openai (got {prefix!r})")
         pairs.append((fmt, prefix))
     return Routes(native=native, converters=tuple(pairs))
+
+
+def _parse_api(value: Any, protocol: str, source: str, key: str) -> OpenAIApi:
+    if value not in ("chat", "responses"):
+        raise RulesError(source, key, f"must be chat or responses (got {value!r})")
+    if value == "responses" and protocol != "openai":
+        raise RulesError(source, key, "only an openai provider can be served through Responses")
+    return value
+
+
+def _parse_store(raw: Any, source: str, env: Mapping[str, str]) -> StoreConfig:
+    """``store: URL`` or ``store: {url, retention_days, max_mb}``."""
+    if raw is None:
+        return StoreConfig()
+    if isinstance(raw, str):
+        raw = {"url": raw}
+    if not isinstance(raw, dict):
+        raise RulesError(source, "store", "must be a URL or a mapping with url, retention_days")
+    unknown = set(raw) - {"url", "retention_days", "max_mb"}
+    if unknown:
+        raise RulesError(source, f"store.{sorted(unknown)[0]}", "unknown key")
+    url = raw.get("url")
+    if url is not None:
+        url = expand_env(_string(url, source, "store.url"), env) or None
+    if url is not None and "://" in url and not url.startswith(_STORE_SCHEMES):
+        raise RulesError(
+            source, "store.url", "must be a file path, sqlite:///PATH or postgresql://..."
+        )
+    limits = []
+    for name in ("retention_days", "max_mb"):
+        value = raw.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise RulesError(source, f"store.{name}", "must be a positive number")
+        if value is not None and value <= 0:
+            raise RulesError(source, f"store.{name}", "must be a positive number")
+        limits.append(value)
+    days, megabytes = limits
+    return StoreConfig(
+        url=url,
+        retention_seconds=days * 86400.0 if days is not None else DEFAULT_RETENTION_SECONDS,
+        max_bytes=int(megabytes * 1024 * 1024) if megabytes is not None else None,
+    )
+
+
+_STORE_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
 
 
 def _string(value: Any, source: str, key: str) -> str:

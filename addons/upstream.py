@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from urllib.parse import quote, urlencode
 
 from addons.routes import Endpoint
-from addons.rules import Provider, ProviderProtocol
+from addons.rules import OpenAIApi, Provider, ProviderProtocol
 from translators.ir import Protocol
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -35,9 +35,14 @@ _GEMINI_METHOD: dict[tuple[Endpoint, bool], str] = {
 }
 
 
-def wire_protocol(provider: ProviderProtocol, client: Protocol) -> Protocol:
-    """The protocol spoken to the upstream: the caller's own when the provider speaks it."""
+def wire_protocol(
+    provider: ProviderProtocol, client: Protocol, api: OpenAIApi = "chat"
+) -> Protocol:
+    """The protocol spoken to the upstream: the caller's own when the provider speaks it.
+    An OpenAI model served only through Responses (``api: responses``) gets Responses."""
     if provider == "openai":
+        if api == "responses":
+            return "openai_responses"
         return client if client in ("openai_chat", "openai_responses") else "openai_chat"
     return provider
 

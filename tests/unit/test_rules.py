@@ -162,3 +162,47 @@ def test_max_tokens_field_defaults_by_host_and_can_be_set():
     with pytest.raises(RulesError) as caught:
         parse("providers:\n  x: {protocol: openai, base_url: http://h, max_tokens_field: n}\n")
     assert caught.value.key == "providers.x.max_tokens_field"
+
+
+def test_store_accepts_a_url_or_a_mapping_with_retention_and_size() -> None:
+    base = "providers: {o: {protocol: openai, base_url: 'http://x/v1'}}\nmodels: []\n"
+    assert parse_rules(base, "r", {}).store.url is None
+    rules = parse_rules(base + "store: postgresql://db/gw\n", "r", {})
+    assert rules.store.url == "postgresql://db/gw"
+    rules = parse_rules(base + "store: {url: /tmp/s.db, retention_days: 1, max_mb: 2}\n", "r", {})
+    assert rules.store.retention_seconds == 86400 and rules.store.max_bytes == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("store", "key"),
+    [
+        ("mysql://db", "store.url"),
+        ("{url: /x, retention_days: 0}", "store.retention_days"),
+        ("{url: /x, max_mb: true}", "store.max_mb"),
+        ("{path: /x}", "store.path"),
+    ],
+)
+def test_a_bad_store_names_its_key(store: str, key: str) -> None:
+    base = "providers: {o: {protocol: openai, base_url: 'http://x/v1'}}\nmodels: []\n"
+    with pytest.raises(RulesError) as e:
+        parse_rules(base + f"store: {store}\n", "r", {})
+    assert e.value.key == key
+
+
+def test_api_responses_is_for_openai_providers_and_model_rules_override_it() -> None:
+    text = """
+providers:
+  o: {protocol: openai, base_url: 'http://x/v1', api: responses}
+  c: {protocol: openai, base_url: 'http://y/v1'}
+models:
+  - {match: "codex-*", provider: c, api: responses}
+  - {match: "gpt-*", provider: c}
+"""
+    rules = parse_rules(text, "r", {})
+    assert rules.resolve("o/any").api == "responses"
+    assert rules.resolve("codex-mini").api == "responses"
+    assert rules.resolve("gpt-4o").api == "chat"
+    bad = "providers: {a: {protocol: anthropic, base_url: 'http://x', api: responses}}\nmodels: []"
+    with pytest.raises(RulesError) as e:
+        parse_rules(bad, "r", {})
+    assert e.value.key == "providers.a.api"
