@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import orjson
 from mitmproxy import http
 
-from addons import observability, routes, upstream
+from addons import observability, responses_state, routes, upstream
+from addons.responses_state import ResponsesState
 from addons.rules import Resolution, Rules
 from addons.rules_file import RulesFile
+from addons.store import StoreError
 from translators import convert, detect, ir
 from translators.errors import TranslationError
 
@@ -60,8 +62,9 @@ class Gateway:
     """The hooks. An ``Exchange`` lives from ``request`` until ``response`` or ``error``,
     one of which mitmproxy calls for each flow it carries on (never both)."""
 
-    def __init__(self, rules_file: RulesFile) -> None:
+    def __init__(self, rules_file: RulesFile, state: ResponsesState) -> None:
         self._rules_file = rules_file
+        self._state = state
         self._live: dict[str, Exchange] = {}
 
     def _rules(self) -> Rules:
@@ -71,12 +74,18 @@ class Gateway:
 
     # ------------------------------------------------------------------ hooks
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         """Route, resolve, guard and rewrite the request; anything that goes wrong is
         answered here, in the caller's format, and never reaches the upstream."""
         if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
             return
-        route = routes.match(flow.request.method, flow.request.path, self._rules().routes)
+        rules = self._rules()
+        openai_prefix = dict(rules.routes.converters).get("openai")
+        state_path = responses_state.match(flow.request.path, openai_prefix, rules.routes.native)
+        if state_path is not None:
+            await self._answer_state(flow, state_path)
+            return
+        route = routes.match(flow.request.method, flow.request.path, rules.routes)
         if route is None:
             if flow.client_conn.proxy_mode.type_name != "reverse":
                 _answer(flow, 404, _not_found_body(flow))
@@ -155,6 +164,57 @@ class Gateway:
         if ex is not None:
             message = flow.error.msg if flow.error else "unknown error"
             self._log(ex, "error", message)
+
+    async def _answer_state(self, flow: http.HTTPFlow, path: responses_state.StatePath) -> None:
+        """A Responses state path, answered from the gateway's store. A native path for
+        an id the gateway does not hold goes on to OpenAI, which keeps its own state."""
+        request = flow.request
+        request_id = observability.request_id(request.headers.get("x-request-id"))
+        if request.method not in responses_state.allowed_methods(path):
+            allow = ", ".join(responses_state.allowed_methods(path))
+            message = f"{request.method} is not allowed on {request.path}; use {allow}."
+            err = ir.Error(kind="invalid_request", status=405, message=message)
+            _answer(flow, 405, convert.render_error("openai_responses", err)[1])
+            assert flow.response is not None
+            flow.response.headers["allow"] = allow
+        else:
+            try:
+                store = self._state.store_for(self._rules())
+                query = dict(request.query.items())
+                body = request.get_content(strict=False) or b""
+                status, answer = await self._state.answer(store, path, request.method, query, body)
+                _answer(flow, status, orjson.dumps(answer))
+            except responses_state.NotFound as e:
+                if path.native and self._forward_state_to_openai(flow, request_id):
+                    return
+                err = ir.Error(kind="not_found", status=404, message=e.message, param=e.param)
+                _answer(flow, *convert.render_error("openai_responses", err))
+            except ValueError as e:
+                err = ir.Error(kind="invalid_request", status=400, message=str(e))
+                _answer(flow, *convert.render_error("openai_responses", err))
+            except StoreError as e:
+                log.error("gateway %s: the Responses store failed: %s", request_id, e)
+                message = f"The gateway's Responses store failed (request {request_id})."
+                err = ir.Error(kind="api_error", status=500, message=message)
+                _answer(flow, *convert.render_error("openai_responses", err))
+        assert flow.response is not None
+        flow.response.headers["x-request-id"] = request_id
+
+    def _forward_state_to_openai(self, flow: http.HTTPFlow, request_id: str) -> bool:
+        """Send a native state request the store cannot answer to the first OpenAI
+        provider, with its credential; False when none is configured."""
+        provider = next(
+            (p for p in self._rules().providers.values() if p.protocol == "openai"), None
+        )
+        if provider is None:
+            return False
+        credential = upstream.caller_credential(flow.request.headers, None)
+        flow.request.url = provider.base_url + flow.request.path.removeprefix("/v1")
+        upstream.prepare_headers(
+            flow.request.headers, provider, credential, translated=False, same_family=True
+        )
+        flow.request.headers["x-request-id"] = request_id
+        return True
 
     # ------------------------------------------------------- the request's steps
 

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +37,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rules_yaml(fakes: dict[str, FakeUpstream]) -> str:
-    """Providers on the fakes: openai and gemini hold keys, anthropic forwards the caller's."""
+def rules_yaml(fakes: dict[str, FakeUpstream], store: Path | None = None) -> str:
+    """Providers on the fakes: openai and gemini hold keys, anthropic forwards the caller's.
+    Responses state goes to ``store`` (default: a fresh temporary file, never the user's
+    own state directory)."""
+    if store is None:
+        store = Path(tempfile.mkdtemp(prefix="gw-store-")) / "state.sqlite3"
     return f"""
+store: {store}
 providers:
   openai:
     protocol: openai

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons.gateway_addon import Gateway, _stream_callable
+from addons.responses_state import ResponsesState
 from addons.rules_file import RulesFile
 from translators import convert, ir
 
@@ -27,7 +29,7 @@ def addon(tmp_path: Path):
     path = tmp_path / "rules.yaml"
     path.write_text(RULES)
     rules_file = RulesFile()
-    gateway = Gateway(rules_file)
+    gateway = Gateway(rules_file, ResponsesState())
     with taddons.context(rules_file, gateway) as tctx:
         tctx.configure(rules_file, rules=str(path))
         yield gateway
@@ -54,7 +56,7 @@ def test_translated_request_and_annotation_without_secrets(addon):
         "/openai/v1/chat/completions",
         {"model": "claude-x", "messages": [{"role": "user", "content": "hi"}]},
     )
-    addon.request(flow)
+    asyncio.run(addon.request(flow))
     assert flow.response is None
     assert flow.request.url == "http://127.0.0.1:9/v1/messages"
     assert flow.request.headers["x-api-key"] == SECRET
@@ -68,7 +70,7 @@ def test_translated_request_and_annotation_without_secrets(addon):
 
 def test_local_error_answer_in_callers_format(addon):
     flow = gateway_flow("/v1/messages", {"model": "nope", "max_tokens": 5, "messages": []})
-    addon.request(flow)
+    asyncio.run(addon.request(flow))
     assert flow.response.status_code == 404
     assert orjson.loads(flow.response.content)["type"] == "error"
 
@@ -76,7 +78,7 @@ def test_local_error_answer_in_callers_format(addon):
 def test_browser_traffic_is_not_touched(addon):
     flow = tflow.tflow()  # an ordinary proxied request to some other host
     before = flow.request.copy()
-    addon.request(flow)
+    asyncio.run(addon.request(flow))
     assert flow.response is None and "gateway" not in flow.metadata
     assert flow.request.url == before.url and flow.request.headers == before.headers
 

@@ -7,6 +7,7 @@ same-protocol rewrite, a translated answer, a translated stream, and a local ans
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,7 @@ from mitmproxy import http
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons.gateway_addon import Gateway, Kind
+from addons.responses_state import ResponsesState
 from addons.rules_file import RulesFile
 from tests.fakes import canned
 from translators import detect
@@ -42,7 +44,7 @@ def gateway(tmp_path: Path):
     path = tmp_path / "rules.yaml"
     path.write_text(RULES)
     rules_file = RulesFile()
-    addon = Gateway(rules_file)
+    addon = Gateway(rules_file, ResponsesState())
     with taddons.context(rules_file, addon) as tctx:
         tctx.configure(rules_file, rules=str(path))
         yield addon
@@ -72,7 +74,7 @@ def meta(flow: tflow.HTTPFlow) -> dict:
 def test_native_passthrough_forwards_the_callers_bytes_and_reads_usage(gateway):
     flow = flow_to_gateway("/v1/chat/completions", CHAT_BODY)
     sent = flow.request.content
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert meta(flow)["kind"] == Kind.PASSTHROUGH.value
     assert flow.request.url == "http://127.0.0.1:9/v1/chat/completions"
     assert flow.request.content == sent
@@ -89,7 +91,7 @@ def test_native_passthrough_forwards_the_callers_bytes_and_reads_usage(gateway):
 
 def test_native_passthrough_stream_is_streamed_untouched(gateway):
     flow = flow_to_gateway("/v1/chat/completions", {**CHAT_BODY, "stream": True})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     upstream_answers(flow, 200, b"", "text/event-stream")
     gateway.responseheaders(flow)
     assert flow.response.stream is True
@@ -97,7 +99,7 @@ def test_native_passthrough_stream_is_streamed_untouched(gateway):
 
 def test_passthrough_renames_the_model_the_rules_map(gateway):
     flow = flow_to_gateway("/v1/chat/completions", {**CHAT_BODY, "model": "house-model"})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert meta(flow)["kind"] == Kind.PASSTHROUGH.value
     assert orjson.loads(flow.request.content)["model"] == "gpt-4.1-mini"
 
@@ -119,7 +121,7 @@ def test_same_protocol_body_carrying_another_providers_state_is_rewritten(gatewa
         ],
     }
     flow = flow_to_gateway("/anthropic/v1/messages", body)
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert meta(flow)["kind"] == Kind.REWRITTEN.value
     assert b"gemini:" not in flow.request.content  # Claude never sees Gemini's signature
     assert flow.request.url == "http://127.0.0.1:8/v1/messages"
@@ -127,7 +129,7 @@ def test_same_protocol_body_carrying_another_providers_state_is_rewritten(gatewa
 
 def test_translated_answer_is_rendered_in_the_callers_format(gateway):
     flow = flow_to_gateway("/openai/v1/chat/completions", {**CHAT_BODY, "model": "claude-x"})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert meta(flow)["kind"] == Kind.TRANSLATED.value and meta(flow)["translated"] is True
     assert flow.request.url == "http://127.0.0.1:8/v1/messages"
     assert flow.request.headers["x-api-key"] == ANTHROPIC_KEY
@@ -143,7 +145,7 @@ def test_translated_answer_is_rendered_in_the_callers_format(gateway):
 
 def test_translated_upstream_error_is_the_callers_error(gateway):
     flow = flow_to_gateway("/anthropic/v1/messages", {**CHAT_BODY, "max_tokens": 5})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     error = {"error": {"message": "slow down", "type": "rate_limit_error", "code": None}}
     upstream_answers(flow, 429, orjson.dumps(error), "application/json")
     gateway.responseheaders(flow)
@@ -156,7 +158,7 @@ def test_translated_upstream_error_is_the_callers_error(gateway):
 def test_translated_stream_gets_the_callers_headers_and_events(gateway):
     body = {**CHAT_BODY, "model": "claude-x", "stream": True}
     flow = flow_to_gateway("/openai/v1/chat/completions", body)
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     upstream_answers(flow, 200, b"", "text/event-stream")
     flow.response.headers["content-length"] = "999"
     gateway.responseheaders(flow)
@@ -174,7 +176,7 @@ def test_translated_stream_gets_the_callers_headers_and_events(gateway):
 def test_gemini_caller_without_alt_sse_gets_a_json_array_stream(gateway):
     path = "/gemini/v1beta/models/claude-x:streamGenerateContent"
     flow = flow_to_gateway(path, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     upstream_answers(flow, 200, b"", "text/event-stream")
     gateway.responseheaders(flow)
     assert flow.response.headers["content-type"] == "application/json"
@@ -183,14 +185,14 @@ def test_gemini_caller_without_alt_sse_gets_a_json_array_stream(gateway):
 def test_cross_protocol_token_count_is_answered_locally(gateway):
     body = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "hello there"}]}
     flow = flow_to_gateway("/anthropic/v1/messages/count_tokens", body)
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert flow.response.status_code == 200
     assert orjson.loads(flow.response.content)["input_tokens"] > 0
 
 
 def test_unknown_model_is_a_404_in_the_callers_format(gateway):
     flow = flow_to_gateway("/v1/chat/completions", {**CHAT_BODY, "model": "nope"})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert flow.response.status_code == 404
     assert "rules.yaml" in orjson.loads(flow.response.content)["error"]["message"]
     assert meta(flow)["kind"] == Kind.LOCAL.value
@@ -199,7 +201,7 @@ def test_unknown_model_is_a_404_in_the_callers_format(gateway):
 def test_guard_refuses_another_formats_body_on_a_native_route(gateway):
     chat_only = {"response_format": {"type": "json_object"}}
     flow = flow_to_gateway("/v1/messages", {**CHAT_BODY, "model": "claude-x", **chat_only})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     error = orjson.loads(flow.response.content)
     assert flow.response.status_code == 400
     assert "OpenAI Chat Completions" in error["error"]["message"]
@@ -207,7 +209,7 @@ def test_guard_refuses_another_formats_body_on_a_native_route(gateway):
 
 def test_guard_refuses_a_model_of_another_protocol_on_a_native_route(gateway):
     flow = flow_to_gateway("/v1/chat/completions", {**CHAT_BODY, "model": "claude-x"})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     error = orjson.loads(flow.response.content)["error"]
     assert flow.response.status_code == 400 and error["code"] == "400"
     assert "/openai/v1/chat/completions" in error["message"]
@@ -215,7 +217,7 @@ def test_guard_refuses_a_model_of_another_protocol_on_a_native_route(gateway):
 
 def test_invalid_json_is_a_400_naming_the_body(gateway):
     flow = flow_to_gateway("/v1/chat/completions", b"{not json")
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     assert flow.response.status_code == 400
     assert "not valid JSON" in orjson.loads(flow.response.content)["error"]["message"]
 
@@ -223,7 +225,7 @@ def test_invalid_json_is_a_400_naming_the_body(gateway):
 def test_a_hook_crash_is_a_500_in_the_callers_format(gateway, monkeypatch):
     monkeypatch.setattr(detect, "check", lambda body, expected: 1 / 0)
     flow = flow_to_gateway("/v1/messages", {**CHAT_BODY, "model": "claude-x"})
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     body = orjson.loads(flow.response.content)
     assert flow.response.status_code == 500 and body["type"] == "error"
     assert meta(flow)["request_id"] in body["error"]["message"]
@@ -231,7 +233,7 @@ def test_a_hook_crash_is_a_500_in_the_callers_format(gateway, monkeypatch):
 
 def test_error_hook_forgets_the_exchange(gateway):
     flow = flow_to_gateway("/v1/chat/completions", CHAT_BODY)
-    gateway.request(flow)
+    asyncio.run(gateway.request(flow))
     flow.error = tflow.terr()
     gateway.error(flow)
     assert gateway._live == {}
