@@ -1,6 +1,6 @@
 """Pure translators between LLM wire protocols: no I/O, no clocks, no mitmproxy.
 
-Every codec module (``openai_chat``, ``anthropic_messages``, ``gemini``) offers the
+Every codec module (``openai_chat``, ``anthropic``, ``gemini``) offers the
 same verbs, so a reader who knows one knows them all:
 
 - ``PROTOCOL``: its ``ir.Protocol`` name.

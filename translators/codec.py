@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
-from translators import anthropic_messages, gemini, ir, openai_chat
+from translators import anthropic, gemini, ir, openai_chat
 
 
 class StreamParser(TypingProtocol):
@@ -74,11 +74,11 @@ class TokenCounter(TypingProtocol):
 
 CODECS: dict[ir.Protocol, Codec] = {
     "openai_chat": openai_chat,
-    "anthropic": anthropic_messages,
+    "anthropic": anthropic,
     "gemini": gemini,
 }
 
 COUNTERS: dict[ir.Protocol, TokenCounter] = {
-    "anthropic": anthropic_messages,
+    "anthropic": anthropic,
     "gemini": gemini,
 }
