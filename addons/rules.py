@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -174,10 +175,7 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
                 f"must be one of openai, anthropic, gemini (got {protocol!r})",
             )
         base_url = expand_env(_string(spec.get("base_url"), source, f"{key}.base_url"), env)
-        if not base_url.startswith(("http://", "https://")):
-            raise RulesError(
-                source, f"{key}.base_url", f"must start with http:// or https:// (got {base_url!r})"
-            )
+        _check_base_url(base_url, source, f"{key}.base_url")
         api_key = spec.get("api_key", "")
         api_key = expand_env(_string(api_key, source, f"{key}.api_key"), env) if api_key else ""
         headers = spec.get("headers") or {}
@@ -279,6 +277,21 @@ def _parse_routes(raw: Any, source: str) -> Routes:
             raise RulesError(source, key, f"must be a path like /openai (got {prefix!r})")
         pairs.append((fmt, prefix))
     return Routes(native=native, converters=tuple(pairs))
+
+
+def _check_base_url(url: str, source: str, key: str) -> None:
+    """A base URL every request can be built on: refused at start, not at each request."""
+    if not url.startswith(("http://", "https://")):
+        raise RulesError(source, key, f"must start with http:// or https:// (got {url!r})")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise RulesError(source, key, f"has a port out of range (got {url!r})") from None
+    if not parts.hostname:
+        raise RulesError(source, key, f"has no host (got {url!r})")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise RulesError(source, key, f"must not have a query or a fragment (got {url!r})")
 
 
 def _parse_api(value: Any, protocol: str, source: str, key: str) -> OpenAIApi:

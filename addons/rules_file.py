@@ -28,6 +28,10 @@ def read_rules(path: Path) -> Rules:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise RulesError(str(path), "(file)", f"cannot be read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise RulesError(
+            str(path), "(file)", f"is not UTF-8 text (byte {e.start} is {e.object[e.start]:#04x})"
+        ) from None
     return parse_rules(text, str(path), os.environ)
 
 
@@ -70,9 +74,14 @@ class RulesFile:
             self._watcher.cancel()
 
     async def _watch(self) -> None:
+        """Poll for edits. Nothing may end this loop but cancellation: a watcher that
+        died would silently ignore every later edit."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            self.reload_if_changed()
+            try:
+                self.reload_if_changed()
+            except Exception:
+                log.exception("gateway: checking %s for changes failed", self.path)
 
     def reload_if_changed(self) -> None:
         """Keep the previous rules when the edit is invalid: a typo must not take the

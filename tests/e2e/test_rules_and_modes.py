@@ -38,6 +38,13 @@ def test_rules_reload_on_change_and_keep_previous_on_error(fakes, tmp_path):
         assert wait_for(lambda: "kept the previous rules" in gw.log())
         assert str(rules) in gw.log()
         assert httpx.post(url, json=CHAT, headers=AUTH).status_code == 200
+
+        # Bytes that are not UTF-8: logged once, and the watcher keeps watching.
+        rules.write_bytes(b"providers: \xff\xfe\n")
+        assert wait_for(lambda: "is not UTF-8 text" in gw.log())
+        assert httpx.post(url, json=CHAT, headers=AUTH).status_code == 200
+        rules.write_text(rules_yaml(fakes))  # the newmodel rule is gone again
+        assert wait_for(lambda: httpx.post(url, json=CHAT, headers=AUTH).status_code == 404)
     finally:
         gw.stop()
 

@@ -134,6 +134,26 @@ def test_default_routes():
             "path",
         ),
         ("providers:\n  x: {protocol: openai, base_url: http://h}\nextra: 1", "extra", "unknown"),
+        (
+            "providers:\n  x: {protocol: openai, base_url: 'http://h:99999'}",
+            "providers.x.base_url",
+            "port out of range",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: 'http://:80/v1'}",
+            "providers.x.base_url",
+            "no host",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: 'http://h/v1?a=1'}",
+            "providers.x.base_url",
+            "query",
+        ),
+        (
+            "providers:\n  x: {protocol: openai, base_url: 'http://h/v1#top'}",
+            "providers.x.base_url",
+            "fragment",
+        ),
     ],
 )
 def test_errors_name_file_key_and_problem(text, key, problem):
