@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from mitmproxy import http
@@ -56,6 +56,8 @@ class Exchange:
     ctx: ir.RenderContext | None = None  # with Kind.TRANSLATED: how to render the answer
     translator: convert.StreamTranslator | None = None  # a translated stream in flight
     usage: ir.Usage | None = None  # what the upstream reported, when it could be read
+    # The credential sent upstream, only to scrub it from an answer that echoes it.
+    credential: str | None = field(default=None, repr=False)
 
 
 class Gateway:
@@ -146,6 +148,10 @@ class Gateway:
             return
         response = flow.response
         response.headers["x-request-id"] = ex.request_id  # answers made by the gateway itself
+        if response.stream is False and response.status_code >= 400 and ex.credential:
+            raw = response.get_content(strict=False) or b""
+            if ex.credential.encode() in raw:
+                response.content = upstream.scrub(raw, ex.credential)
         if ex.translator is not None:
             ex.usage = ex.translator.usage
         elif ex.kind is Kind.TRANSLATED:
@@ -391,7 +397,7 @@ def _address_upstream(
     flow.request.url = upstream.upstream_url(
         res.provider, ex.wire, ex.route.endpoint, res.model, ex.stream, query
     )
-    upstream.prepare_headers(
+    ex.credential = upstream.prepare_headers(
         flow.request.headers,
         res.provider,
         credential,

@@ -19,6 +19,12 @@ from translators.ir import Protocol
 ANTHROPIC_VERSION = "2023-06-01"
 
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key")
+# The headers each provider family reads a credential from, preferred first.
+_OWN_CREDENTIAL: dict[ProviderProtocol, tuple[str, ...]] = {
+    "openai": ("authorization",),
+    "anthropic": ("x-api-key", "authorization"),
+    "gemini": ("x-goog-api-key",),
+}
 
 # Headers that only mean something to one protocol family; sent to another family they
 # are at best noise and at worst rejected (an OpenAI upstream has no anthropic-beta).
@@ -96,17 +102,19 @@ def prepare_headers(
     *,
     translated: bool,
     same_family: bool,
-) -> None:
-    """Rewrite the caller's headers in place for ``provider``.
+) -> str | None:
+    """Rewrite the caller's headers in place for ``provider``; returns the credential
+    that leaves the gateway (to scrub it from an upstream error that echoes it).
 
-    With no key configured, a caller of the provider's own family keeps its credential
-    header as it is: Anthropic OAuth tokens, for one, only work as ``Authorization``.
+    Exactly one credential leaves, in the provider's own header: with no key configured,
+    a caller of the provider's own family keeps its header as it is (Anthropic OAuth
+    tokens only work as ``Authorization``); every other credential header is removed.
     """
-    # Only a credential that came in a header can stay: a Gemini ?key= leaves the URL.
-    in_header = any(name in headers for name in _CREDENTIAL_HEADERS)
-    keep_callers = same_family and not provider.api_key and credential is not None and in_header
+    own = next((name for name in _OWN_CREDENTIAL[provider.protocol] if name in headers), None)
+    keep_callers = same_family and not provider.api_key and own is not None
+    kept = headers.get(own) if keep_callers and own else None
     for name in _CREDENTIAL_HEADERS:
-        if name in headers and not keep_callers:
+        if name in headers and not (keep_callers and name == own):
             del headers[name]
     for fam, prefixes in _FAMILY_HEADER_PREFIXES.items():
         if fam == provider.protocol:
@@ -114,7 +122,9 @@ def prepare_headers(
         for name in [n for n in headers if n.lower().startswith(prefixes)]:
             del headers[name]
     key = provider.api_key or credential
-    if key and not keep_callers:
+    if kept is not None:
+        key = kept.removeprefix("Bearer ").removeprefix("bearer ").strip()
+    elif key:
         if provider.protocol == "openai":
             headers["authorization"] = f"Bearer {key}"
         elif provider.protocol == "anthropic":
@@ -129,3 +139,13 @@ def prepare_headers(
         headers["content-type"] = "application/json"
     for name, value in provider.headers:
         headers[name] = value
+    return key or None
+
+
+def scrub(body: bytes, credential: str | None) -> bytes:
+    """An upstream answer with the credential it received blanked out: some servers
+    echo a rejected key in their error message, and the caller must never see a key
+    the gateway holds."""
+    if not credential or len(credential) < 8:
+        return body
+    return body.replace(credential.encode(), b"[redacted]")

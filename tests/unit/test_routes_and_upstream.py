@@ -193,3 +193,43 @@ def test_a_gemini_query_key_becomes_a_header_when_no_key_is_configured():
         headers, provider("gemini", "http://h"), "from-query", translated=False, same_family=True
     )
     assert headers == {"x-goog-api-key": "from-query"}
+
+
+@pytest.mark.parametrize(
+    ("protocol", "sent", "leaves"),
+    [
+        # With no key configured, the caller's own-style header stays; any other goes.
+        ("openai", {"authorization": "Bearer c-key-1", "x-api-key": "other-1"}, "authorization"),
+        (
+            "gemini",
+            {"x-goog-api-key": "c-key-1", "authorization": "Bearer other-1"},
+            "x-goog-api-key",
+        ),
+        ("anthropic", {"x-api-key": "c-key-1", "x-goog-api-key": "other-1"}, "x-api-key"),
+        ("anthropic", {"authorization": "Bearer c-key-1", "x-api-key": "c-key-2"}, "x-api-key"),
+    ],
+)
+def test_exactly_one_credential_leaves_in_the_providers_own_header(protocol, sent, leaves):
+    headers = dict(sent)
+    credential = upstream.caller_credential(headers, None)
+    returned = upstream.prepare_headers(
+        headers, provider(protocol, "http://h"), credential, translated=False, same_family=True
+    )
+    names = [n for n in headers if n in ("authorization", "x-api-key", "x-goog-api-key")]
+    assert names == [leaves]
+    assert returned == headers[leaves].removeprefix("Bearer ")
+
+
+def test_a_caller_key_in_another_style_is_converted_not_forwarded():
+    headers = {"x-api-key": "c-key-1"}  # an OpenAI caller using the Anthropic header
+    upstream.prepare_headers(
+        headers, provider("openai", "http://h"), "c-key-1", translated=False, same_family=True
+    )
+    assert headers == {"authorization": "Bearer c-key-1"}
+
+
+def test_an_echoed_credential_is_scrubbed_from_the_answer():
+    body = b'{"error": {"message": "Incorrect API key provided: sk-secret-12345678."}}'
+    assert upstream.scrub(body, "sk-secret-12345678") == (
+        b'{"error": {"message": "Incorrect API key provided: [redacted]."}}'
+    )
