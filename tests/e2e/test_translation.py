@@ -7,6 +7,7 @@ a translation that loses text, a stop reason or a token count fails here.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import anthropic
@@ -282,8 +283,17 @@ def test_mid_stream_error_becomes_the_callers_stream_error(gateway, fakes, calle
         with pytest.raises(openai.APIError) as caught:
             list(stream)
         assert "Overloaded" in str(caught.value)
-        line = [x for x in gateway.log().splitlines() if "gateway {" in x and "Overloaded" in x]
-        assert line, "a stream that failed after its 200 must say so in the log line"
+
+        def logged() -> bool:
+            lines = gateway.log().splitlines()
+            return any("gateway {" in x and "Overloaded" in x for x in lines)
+
+        # The log line is written when mitmproxy ends the flow, just after the caller
+        # has read the error: wait for it rather than race it.
+        deadline = time.monotonic() + 5
+        while not logged() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert logged(), "a stream that failed after its 200 must say so in the log line"
     else:
         stream = gemini_client(gateway, "/gemini").models.generate_content_stream(
             model="claude-x", contents="hi"
