@@ -8,7 +8,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translators.gemini_schema import from_gemini_schema, to_gemini_schema
+from translators.gemini.schema import from_gemini_schema, to_gemini_schema
 
 EMPTY = {"type": "OBJECT", "properties": {}}
 
