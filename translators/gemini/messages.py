@@ -138,7 +138,7 @@ def _response_content(response: dict, at: str) -> tuple[list[ir.Part], bool | No
     object its JSON text."""
     if len(response) == 1:
         output = response.get("output")
-        if isinstance(output, str) and not _is_json_object(output):
+        if isinstance(output, str) and _json_object(output) is None:
             return [ir.Text(output)], None
         if "error" in response:
             error = response["error"]
@@ -147,13 +147,15 @@ def _response_content(response: dict, at: str) -> tuple[list[ir.Part], bool | No
     return [ir.Text(json_text(response, at))], None
 
 
-def _is_json_object(text: str) -> bool:
+def _json_object(text: str) -> dict | None:
+    """The object a text holds when it is a JSON object (tool results often are)."""
     if not text.lstrip().startswith("{"):
-        return False
+        return None
     try:
-        return isinstance(orjson.loads(text), dict)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return False
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def parse_part(raw: object, at: str, key: tuple) -> ir.Part:
@@ -382,13 +384,9 @@ def _result_value(content: list[ir.Part], at: str) -> tuple[dict | str, list[dic
             raise fields.fail(
                 part_at, f"is a {type(part).__name__}, which a tool result cannot hold"
             )
-    if len(texts) == 1 and texts[0].lstrip().startswith("{"):
-        try:
-            value = orjson.loads(texts[0])
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            return value, media
+    value = _json_object(texts[0]) if len(texts) == 1 else None
+    if value is not None:
+        return value, media
     return "\n".join(texts), media
 
 
