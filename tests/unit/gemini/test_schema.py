@@ -1,4 +1,4 @@
-"""Tests for the JSON Schema -> Gemini ``parameters`` sanitizer (PEER-BUGS #13, #14)."""
+"""JSON Schema -> the Gemini ``Schema`` of tool parameters, and back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translators.gemini_schema import from_gemini_schema, to_gemini_schema
+from translators.gemini.schema import from_gemini_schema, to_gemini_schema
 
 EMPTY = {"type": "OBJECT", "properties": {}}
 
@@ -53,9 +53,9 @@ def test_input_is_not_modified() -> None:
     assert schema == before
 
 
-def test_peer_bug_13_rejected_keywords_are_removed_at_every_depth() -> None:
-    # The claude-code-proxy / CLIProxyAPI reports: additionalProperties, $schema,
-    # propertyNames and $comment nested in anyOf and items.
+def test_keywords_gemini_rejects_are_removed_at_every_depth() -> None:
+    # Gemini answers 400 "Unknown name additionalProperties" (and $schema, propertyNames,
+    # $comment), also when they are nested in anyOf and items.
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "urn:x",
@@ -104,8 +104,8 @@ def test_peer_bug_13_rejected_keywords_are_removed_at_every_depth() -> None:
         assert word not in text
 
 
-def test_peer_bug_14_refs_are_inlined_and_defs_removed() -> None:
-    # gemini-cli #13326 / litellm #38223: "reference to undefined schema".
+def test_refs_are_inlined_and_defs_removed() -> None:
+    # Gemini has no $ref resolver: it answers 400 "reference to undefined schema".
     schema = {
         "type": "object",
         "properties": {
@@ -457,6 +457,7 @@ _refs = st.sampled_from(["#", "#/$defs/x", "#/properties/x", "#/items/0", "#/nop
 @settings(max_examples=300, deadline=None)
 @given(_json, _refs)
 def test_never_raises_on_random_input(value: object, ref: str) -> None:
+    """Nothing escapes either conversion of any value, and the output is JSON."""
     out = to_gemini_schema(value)
     assert isinstance(out, dict)
     orjson.dumps(out)

@@ -1,47 +1,13 @@
 """JSON Schema <-> the OpenAPI subset Gemini takes as a function's ``parameters``.
 
 Gemini's ``parameters`` (and ``responseSchema``) is a protobuf ``Schema`` message, not
-JSON Schema: a keyword it does not know is a 400 ("Unknown name additionalProperties",
-PEER-BUGS #13), and it has no resolver for ``$ref`` (PEER-BUGS #14). Tool schemas from
-OpenAI and Anthropic callers are full JSON Schema, so ``to_gemini_schema`` rewrites them
-into an equivalent schema, or a slightly looser one where Gemini cannot say as much.
+JSON Schema: a keyword it does not know is a 400 ("Unknown name additionalProperties"),
+and it has no resolver for ``$ref`` (400 "reference to undefined schema"). Tool schemas
+from OpenAI and Anthropic callers are full JSON Schema, so ``to_gemini_schema`` rewrites
+them into an equivalent schema, or a slightly looser one where Gemini cannot say as much.
 Validation is the caller's tool's job anyway; the schema only guides the model, so
-loosening is safer than refusing a request over a keyword.
-
-Rules of ``to_gemini_schema`` (output is a new dict; the input is never modified):
-
-- Only the keywords of Gemini's ``Schema`` are kept: ``type format title description
-  nullable enum items properties required anyOf minItems maxItems minLength maxLength
-  pattern minimum maximum minProperties maxProperties propertyOrdering default
-  example``. Everything else (``additionalProperties``, ``$schema``, ``$id``,
-  ``$comment``, ``propertyNames``, ``patternProperties``, ``unevaluatedProperties``,
-  ``dependentRequired``/``dependentSchemas``, ``if``/``then``/``else``, ``not``,
-  ``examples``, ``contentEncoding``, ``readOnly``/``writeOnly``, ``exclusiveMinimum``...)
-  is dropped, at every depth.
-- ``type`` is written in Gemini's canonical upper case. ``type: [X, "null"]`` becomes
-  ``type: X`` + ``nullable: true``; several non-null types become ``anyOf`` branches.
-- Same-document ``$ref`` (``#``, ``#/$defs/..``, ``#/definitions/..``, any JSON pointer)
-  is inlined, with the ref's sibling keywords winning. A ref that is already being
-  expanded (a recursive schema), an unresolvable ref, nesting deeper than
-  ``_MAX_DEPTH`` and expansion beyond ``_MAX_REFS`` refs (exponential schemas) all become
-  ``{"type": "OBJECT"}``, the loosest schema Gemini accepts there.
-- ``oneOf`` becomes ``anyOf``; a ``{"type": "null"}`` branch becomes ``nullable``; a
-  single remaining branch is merged into its parent. ``allOf`` branches are merged
-  (properties united, ``required`` united, the first value wins for other keywords).
-- ``const`` becomes ``enum: [const]``. Gemini enums are strings: ``null`` members set
-  ``nullable``, numbers are written as strings (Gemini's documented form for integer
-  enums), and an enum with other members (booleans, objects) is dropped.
-- ``format`` is kept only where Gemini supports it: ``enum``/``date-time`` on strings,
-  ``int32``/``int64`` on integers, ``float``/``double`` on numbers.
-- A missing ``type`` is inferred from ``properties`` (OBJECT), ``items`` (ARRAY) or a
-  string ``enum`` (STRING). ``required`` names that are not in ``properties`` are
-  removed. A non-object schema (``true``, garbage) becomes ``{}``; at the top level an
-  empty or missing schema becomes ``{"type": "OBJECT", "properties": {}}``.
-
-``from_gemini_schema`` goes the other way for requests that come *from* a Gemini
-caller: lower-case types and ``nullable`` folded into the type list, so other providers
-get standard JSON Schema. ``to_gemini_schema(from_gemini_schema(s))`` gives ``s`` back
-for the schemas Gemini callers write.
+loosening is safer than refusing a request over a keyword. The rules are tabled in
+docs/conversion.md ("Gemini schema sanitizing").
 """
 
 from __future__ import annotations
@@ -69,16 +35,21 @@ _COUNT_KEYS = (
     "maxProperties",
 )
 _TEXT_KEYS = ("title", "description", "pattern")
+# Bounds for hostile or exponential schemas (refs expanding refs): past them a node is
+# left opaque.
 _MAX_DEPTH = 64
 _MAX_REFS = 1000
 
 
 def _opaque() -> dict:
+    """The loosest schema Gemini accepts where a node cannot be expressed."""
     return {"type": "OBJECT"}
 
 
 def to_gemini_schema(schema: object) -> dict:
-    """A Gemini ``Schema`` for a JSON Schema; never raises (see module docstring)."""
+    """A Gemini ``Schema`` for a JSON Schema: a new dict (the input is never modified),
+    only keywords Gemini's ``Schema`` has, at every depth; never raises. An empty, missing
+    or non-object schema is ``{"type": "OBJECT", "properties": {}}``."""
     if not isinstance(schema, dict) or not schema:
         return {"type": "OBJECT", "properties": {}}
     out = _Converter(schema).convert(schema, 0, ())
@@ -116,6 +87,8 @@ class _Converter:
         return self._plain(node, depth, stack)
 
     def _inline(self, ref: str, node: dict, depth: int, stack: tuple[str, ...]) -> dict:
+        """A same-document ref (any JSON pointer) with its sibling keywords winning; one
+        already being expanded (recursion), unresolvable or over budget is opaque."""
         self._refs_left -= 1
         target = _resolve(self._root, ref)
         if ref in stack or target is None or self._refs_left < 0:
@@ -125,6 +98,8 @@ class _Converter:
         return self.convert(merged, depth + 1, (*stack, ref))
 
     def _plain(self, node: dict, depth: int, stack: tuple[str, ...]) -> dict:
+        """Types in upper case: ``[X, "null"]`` is X + ``nullable``, several non-null types
+        are ``anyOf`` branches."""
         out: dict = {}
         nullable = node.get("nullable") is True
         types = _type_list(node.get("type"))
@@ -281,7 +256,10 @@ def _resolve(root: dict, ref: str) -> dict | None:
 
 
 def from_gemini_schema(schema: dict) -> dict:
-    """Standard JSON Schema for a Gemini ``Schema`` (lower-case types, no ``nullable``)."""
+    """Standard JSON Schema for a Gemini ``Schema`` (lower-case types, ``nullable`` folded
+    into the type list), for requests from a Gemini caller that go to other providers.
+    ``to_gemini_schema(from_gemini_schema(s))`` gives ``s`` back for the schemas Gemini
+    callers write."""
     out = _from_gemini(schema, 0)
     return out if isinstance(out, dict) else {}
 
