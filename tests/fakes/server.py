@@ -18,6 +18,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.openai_responses import ResponsesMemory
 from tests.fakes.replies import Received, Reply, next_request_id, provider
 from tests.fakes.services import GEMINI_JSON, rejection, respond
 from tests.fakes.validate import Rejected
@@ -37,6 +38,9 @@ class FakeUpstream:
         self._received: list[Received] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # The Responses objects this fake created: what previous_response_id,
+        # item_reference and GET /v1/responses/{id} may name. clear() keeps them.
+        self.responses = ResponsesMemory()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -123,7 +127,7 @@ class FakeUpstream:
         with self._lock:
             self._received.append(request)
             scripted = self._queue.popleft() if self._queue else None
-        return scripted if scripted is not None else respond(self.protocol, request)
+        return scripted if scripted is not None else respond(self.protocol, request, self.responses)
 
     def _default_headers(self, reply: Reply) -> dict[str, str]:
         kind = "text/event-stream" if reply.streamed else _JSON_TYPE[self.protocol]

@@ -12,7 +12,8 @@ from urllib.parse import unquote
 
 import orjson
 
-from tests.fakes import canned
+from tests.fakes import canned, openai_responses
+from tests.fakes.openai_responses import ResponsesMemory
 from tests.fakes.replies import (
     Received,
     Reply,
@@ -21,15 +22,24 @@ from tests.fakes.replies import (
     next_request_id,
     openai_error_body,
 )
-from tests.fakes.validate import Rejected, check_anthropic, check_gemini, check_openai_chat
+from tests.fakes.validate import (
+    Rejected,
+    check_anthropic,
+    check_gemini,
+    check_openai_chat,
+    check_openai_responses,
+)
 
 GEMINI_JSON = "application/json; charset=UTF-8"
 
 
-def respond(protocol: str, request: Received) -> Reply:
-    """The default reply of ``protocol``'s fake to ``request``."""
+def respond(protocol: str, request: Received, memory: ResponsesMemory) -> Reply:
+    """The default reply of ``protocol``'s fake to ``request``; ``memory`` is what the
+    OpenAI fake keeps of the Responses objects it created."""
     handler = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini}[protocol]
     try:
+        if protocol == "openai" and _is_responses_path(request.path):
+            return _openai_responses(request, memory)
         return handler(request)
     except Rejected as err:
         return rejection(protocol, err)
@@ -97,6 +107,72 @@ def _openai_chat(request: Received) -> Reply:
         include_usage = (body.get("stream_options") or {}).get("include_usage") is True
         return Reply.sse(canned.openai_stream(body["model"], include_usage))
     return Reply.json(canned.openai_completion(body["model"]))
+
+
+# --- OpenAI Responses -----------------------------------------------------------------
+
+_RESPONSES = "/v1/responses"
+_OPENAI_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON."
+)
+
+
+def _is_responses_path(path: str) -> bool:
+    return path == _RESPONSES or path.startswith(_RESPONSES + "/")
+
+
+def _openai_responses(request: Received, memory: ResponsesMemory) -> Reply:
+    """``/v1/responses`` and its sub-paths: routed and authenticated like the other OpenAI
+    routes. A refusal keeps OpenAI's exact ``code``, null included (a 404 here has none),
+    where the shared error bodies would fill in a default."""
+    route = _responses_route(request, memory)
+    auth = request.headers.get("authorization", "")
+    if not auth.startswith("Bearer ") or not auth[7:].strip():
+        raise Rejected(_OPENAI_NO_KEY, status=401)
+    try:
+        return route()
+    except Rejected as err:
+        kind = "invalid_request_error" if err.status < 500 else "server_error"
+        error = {"message": err.message, "type": kind, "param": err.param, "code": err.code}
+        return Reply.json({"error": error}, status=err.status)
+
+
+def _responses_route(request: Received, memory: ResponsesMemory) -> Callable[[], Reply]:
+    method, path = request.method, request.path
+    if method == "POST" and path == _RESPONSES:
+        return lambda: _responses_create(request, memory)
+    if method == "POST" and path == _RESPONSES + "/input_tokens":
+        return lambda: _responses_input_tokens(request, memory)
+    rid = unquote(path.removeprefix(_RESPONSES + "/"))
+    if method in ("GET", "DELETE") and path.startswith(_RESPONSES + "/") and "/" not in rid:
+        return lambda: _responses_stored(method, rid, memory)
+    raise Rejected(f"Invalid URL ({method} {path})", status=404)
+
+
+def _responses_create(request: Received, memory: ResponsesMemory) -> Reply:
+    body = _json_body(request, _OPENAI_BAD_JSON)
+    check_openai_responses(body, memory)
+    assert isinstance(body, dict)
+    return openai_responses.create(body, memory)
+
+
+def _responses_input_tokens(request: Received, memory: ResponsesMemory) -> Reply:
+    body = _json_body(request, _OPENAI_BAD_JSON)
+    check_openai_responses(body, memory, count_tokens=True)
+    assert isinstance(body, dict)
+    return Reply.json(openai_responses.count_input_tokens(body, memory))
+
+
+def _responses_stored(method: str, rid: str, memory: ResponsesMemory) -> Reply:
+    """GET and DELETE of a response the fake created and stored; OpenAI's 404 otherwise."""
+    if method == "DELETE" and memory.forget(rid):
+        return Reply.json({"id": rid, "object": "response", "deleted": True})
+    stored = memory.response(rid) if method == "GET" else None
+    if stored is None:
+        raise Rejected(f"Response with id '{rid}' not found.", status=404)
+    return Reply.json(stored)
 
 
 # --- Anthropic ------------------------------------------------------------------------

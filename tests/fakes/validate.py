@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 # --- shared ---------------------------------------------------------------------------
 
@@ -822,3 +823,605 @@ def _check_gemini_generation_config(config: Any) -> None:
     for key in config:
         if key not in GEMINI_GENERATION_FIELDS:
             raise _unknown(key, "generation_config")
+
+
+# --- OpenAI Responses -----------------------------------------------------------------
+
+# The top-level fields of CreateResponse and of the input_tokens body as the installed SDK
+# types them (response_create_params.py, input_token_count_params.py), and the item, tool
+# and include types of its unions. tests/unit/test_fake_responses.py keeps these equal to
+# the SDK's, so a field a new SDK adds fails a test instead of being refused here.
+OPENAI_RESPONSES_FIELDS = _fields(
+    "background context_management conversation include input instructions max_output_tokens "
+    "max_tool_calls metadata model moderation parallel_tool_calls previous_response_id prompt "
+    "prompt_cache_key prompt_cache_options prompt_cache_retention reasoning safety_identifier "
+    "service_tier store stream stream_options temperature text tool_choice tools top_logprobs "
+    "top_p truncation user"
+)
+OPENAI_INPUT_TOKENS_FIELDS = _fields(
+    "conversation input instructions model parallel_tool_calls personality previous_response_id "
+    "reasoning text tool_choice tools truncation"
+)
+RESPONSES_ITEM_TYPES = _fields(
+    "additional_tools apply_patch_call apply_patch_call_output code_interpreter_call compaction "
+    "compaction_trigger computer_call computer_call_output custom_tool_call "
+    "custom_tool_call_output file_search_call function_call function_call_output "
+    "image_generation_call item_reference local_shell_call local_shell_call_output "
+    "mcp_approval_request mcp_approval_response mcp_call mcp_list_tools message program "
+    "program_output reasoning shell_call shell_call_output tool_search_call tool_search_output "
+    "web_search_call"
+)
+RESPONSES_TOOL_TYPES = _fields(
+    "apply_patch code_interpreter computer computer_use_preview custom file_search function "
+    "image_generation local_shell mcp namespace programmatic_tool_calling shell tool_search "
+    "web_search web_search_2025_08_26 web_search_preview web_search_preview_2025_03_11"
+)
+RESPONSES_INCLUDE = (
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+)
+# Third-party probes of the live API report 400 for an unknown previous_response_id; the
+# gateway's notes (RESPONSES-NOTES.md bug 6) and this fake's brief say 404. One constant,
+# so the tests follow whichever is confirmed.
+PREVIOUS_RESPONSE_NOT_FOUND_STATUS = 404
+
+
+class ResponsesLookup(Protocol):
+    """What the Responses fake remembers, for the checks the real API makes against its
+    own store: a request may only refer to what the API created."""
+
+    def previous_call_ids(self, response_id: str) -> frozenset[str] | None:
+        """The call_ids of every function call in that response's conversation, or None
+        for a response it does not have."""
+        ...
+
+    def item(self, item_id: str) -> dict | None:
+        """An output item of a stored response, or None."""
+        ...
+
+    def sealed_item_id(self, encrypted_content: str) -> str | None:
+        """The reasoning item id an ``encrypted_content`` was minted for, or None when the
+        fake did not mint it."""
+        ...
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_dict(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
+
+
+# Field -> (accepts, what the error says was expected), in the order the live API reports
+# type errors. null passes for every field but model, as in the SDK's Optional types.
+_RESPONSES_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "model": (_is_str, "a string"),
+    "input": (lambda v: isinstance(v, str | list), "one of a string or array of input items"),
+    "previous_response_id": (_is_str, "a string"),
+    "conversation": (lambda v: isinstance(v, str | dict), "one of a string or an object"),
+    "prompt": (_is_dict, "an object"),
+    "include": (_is_list, "an array of strings"),
+    "tools": (_is_list, "an array of tools"),
+    "tool_choice": (
+        lambda v: isinstance(v, str | dict),
+        "one of an object or 'none', 'auto', or 'required'",
+    ),
+    "metadata": (_is_dict, "a metadata object"),
+    "text": (_is_dict, "an object"),
+    "reasoning": (_is_dict, "an object"),
+    "temperature": (_is_number, "a decimal"),
+    "top_p": (_is_number, "a decimal"),
+    "max_output_tokens": (_is_int, "an integer"),
+    "max_tool_calls": (_is_int, "an integer"),
+    "top_logprobs": (_is_int, "an integer"),
+    "instructions": (_is_str, "a string"),
+    "stream": (_is_bool, "a boolean"),
+    "store": (_is_bool, "a boolean"),
+    "background": (_is_bool, "a boolean"),
+    "parallel_tool_calls": (_is_bool, "a boolean"),
+    "stream_options": (_is_dict, "an object"),
+    "truncation": (_is_str, "one of 'auto' or 'disabled'"),
+    "service_tier": (_is_str, "one of 'auto', 'default', 'flex', 'scale', 'priority', or 'fast'"),
+    "prompt_cache_key": (_is_str, "a string"),
+    "prompt_cache_retention": (_is_str, "one of 'in_memory' or '24h'"),
+    "prompt_cache_options": (_is_dict, "an object"),
+    "safety_identifier": (_is_str, "a string"),
+    "user": (_is_str, "a string"),
+    "personality": (_is_str, "a string"),
+    "moderation": (_is_dict, "an object"),
+    "context_management": (_is_list, "an array of objects"),
+}
+_RESPONSES_ENUMS: dict[str, tuple[str, ...]] = {
+    "truncation": ("auto", "disabled"),
+    "service_tier": ("auto", "default", "flex", "scale", "priority", "fast"),
+    "prompt_cache_retention": ("in_memory", "24h"),
+}
+# Field -> (minimum, maximum or None, integer field).
+_RESPONSES_BOUNDS: dict[str, tuple[int, int | None, bool]] = {
+    "temperature": (0, 2, False),
+    "top_p": (0, 1, False),
+    "max_output_tokens": (16, None, True),
+    "max_tool_calls": (1, None, True),
+    "top_logprobs": (0, 20, True),
+}
+_RESPONSES_ROLES = ("assistant", "system", "developer", "user")
+_RESPONSES_MESSAGE_KEYS = _fields("type role content status id")
+_RESPONSES_ITEM_KEYS = {
+    "function_call": _fields("type id call_id name arguments status namespace caller"),
+    "function_call_output": _fields("type id call_id output status name namespace caller"),
+    "reasoning": _fields("type id summary content encrypted_content status"),
+    "item_reference": _fields("type id"),
+}
+# Every content part type the API knows, then the ones each side of a message may hold.
+_RESPONSES_PART_TYPES = (
+    "input_text",
+    "input_image",
+    "input_audio",
+    "output_text",
+    "refusal",
+    "input_file",
+    "computer_screenshot",
+    "summary_text",
+    "encrypted_content",
+)
+_RESPONSES_INPUT_PARTS = ("input_text", "input_image", "input_file", "input_audio")
+_RESPONSES_OUTPUT_PARTS = ("output_text", "refusal")
+_RESPONSES_TOOL_OUTPUT_PARTS = ("input_text", "input_image", "input_file")
+_RESPONSES_PART_TEXT = {"input_text": "text", "output_text": "text", "refusal": "refusal"}
+_RESPONSES_FUNCTION_TOOL_KEYS = _fields(
+    "type name description parameters strict defer_loading allowed_callers output_schema"
+)
+_RESPONSES_REASONING_KEYS = _fields("effort summary generate_summary context mode")
+_RESPONSES_REASONING_ENUMS = {
+    "effort": ("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+    "summary": ("concise", "detailed", "auto"),
+    "generate_summary": ("concise", "detailed", "auto"),
+    "context": ("auto", "current_turn", "all_turns"),
+}
+_RESPONSES_FORMATS = ("json_object", "text", "json_schema")
+_RESPONSES_STORE_HINT = (
+    "Items are not persisted when `store` is set to false. Try again with `store` set to "
+    "true, or remove this item from your input."
+)
+_RESPONSES_MOVED = (
+    "Unsupported parameter: 'messages'. In the Responses API, this parameter has moved to "
+    "'input'. Try again with the new parameter. See the API documentation for more "
+    "information: https://platform.openai.com/docs/api-reference/responses/create."
+)
+
+
+def _responses_type_name(value: Any) -> str:
+    """The Responses API names integers and decimals apart, unlike Chat's "a number"."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    return _type_name(value)
+
+
+def _responses_type(value: Any, expected: str, param: str) -> Rejected:
+    return Rejected(
+        f"Invalid type for '{param}': expected {expected}, but got "
+        f"{_responses_type_name(value)} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def _listing(values: Sequence[str]) -> str:
+    """OpenAI's list of supported values: 'a', 'b', and 'c' (or 'a' and 'b')."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) < 3:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def _invalid_value(value: Any, allowed: Sequence[str], param: str) -> Rejected:
+    shown = value if isinstance(value, str) else ""
+    return Rejected(
+        f"Invalid value: '{shown}'. Supported values are: {_listing(allowed)}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def _unknown_parameter(param: str) -> Rejected:
+    return Rejected(f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
+
+
+def _only_keys(obj: dict, allowed: frozenset[str], path: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise _unknown_parameter(f"{path}.{key}")
+
+
+def _require_str(obj: dict, key: str, path: str) -> str:
+    """A required string member: missing and mistyped are different errors."""
+    if key not in obj:
+        raise _openai_missing(f"{path}.{key}")
+    if not isinstance(obj[key], str):
+        raise _responses_type(obj[key], "a string", f"{path}.{key}")
+    return obj[key]
+
+
+def check_openai_responses(body: Any, known: ResponsesLookup, count_tokens: bool = False) -> None:
+    """``POST /v1/responses``, or ``/v1/responses/input_tokens`` with ``count_tokens``.
+
+    The order is the live API's: required fields, unknown fields, each field's schema,
+    then what the request refers to (previous response, conversation, prompt), an empty
+    input, and last the items' references: item ids, encrypted content and the pairing
+    of function calls with their outputs.
+    """
+    if not isinstance(body, dict):
+        raise _responses_type(body, "an object", "body")
+    if not count_tokens:
+        for name in ("model", "input"):
+            if name not in body:
+                raise _openai_missing(name)
+    allowed = OPENAI_INPUT_TOKENS_FIELDS if count_tokens else OPENAI_RESPONSES_FIELDS
+    for name in body:
+        if name == "messages":
+            raise Rejected(_RESPONSES_MOVED, code="unsupported_parameter")
+        if name not in allowed:
+            raise _unknown_parameter(name)
+    for name, (fits, expected) in _RESPONSES_TYPES.items():
+        value = body.get(name)
+        if (value is not None or name == "model") and name in body and not fits(value):
+            raise _responses_type(value, expected, name)
+    items = body["input"] if isinstance(body.get("input"), list) else []
+    for i, item in enumerate(items):
+        _check_responses_item(item, f"input[{i}]")
+    _check_responses_values(body)
+    calls = _check_responses_state(body, known)
+    if not count_tokens and body["input"] in ("", []) and body.get("previous_response_id") is None:
+        raise Rejected(
+            "One of \"input\" or \"previous_response_id\" or 'prompt' or 'conversation' must "
+            "be provided.",
+            code="missing_required_parameter",
+        )
+    _check_responses_references(items, known, calls)
+
+
+def _check_responses_values(body: dict) -> None:
+    """Enums, bounds and the nested objects, once every field has the right type."""
+    for name, allowed in _RESPONSES_ENUMS.items():
+        if body.get(name) is not None and body[name] not in allowed:
+            raise _invalid_value(body[name], allowed, name)
+    for name, (low, high, integer) in _RESPONSES_BOUNDS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        kind = "integer" if integer else "decimal"
+        if value < low:
+            raise Rejected(
+                f"Invalid '{name}': {kind} below minimum value. Expected a value >= {low}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{kind}_below_min_value",
+            )
+        if high is not None and value > high:
+            raise Rejected(
+                f"Invalid '{name}': {kind} above maximum value. Expected a value <= {high}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{kind}_above_max_value",
+            )
+    for i, value in enumerate(body.get("include") or []):
+        if value not in RESPONSES_INCLUDE:
+            raise _invalid_value(value, RESPONSES_INCLUDE, f"include[{i}]")
+    for i, tool in enumerate(body.get("tools") or []):
+        _check_responses_tool(tool, f"tools[{i}]")
+    _check_responses_tool_choice(body.get("tool_choice"))
+    _check_responses_metadata(body.get("metadata"))
+    _check_responses_text(body.get("text"))
+    _check_responses_reasoning(body.get("reasoning"))
+    options = body.get("stream_options")
+    if options is not None:
+        _only_keys(options, frozenset({"include_obfuscation"}), "stream_options")
+
+
+def _check_responses_item(item: Any, path: str) -> None:
+    if not isinstance(item, dict):
+        raise _responses_type(item, "an input item", path)
+    kind = item.get("type", "message")
+    if kind not in RESPONSES_ITEM_TYPES:
+        raise _invalid_value(kind, sorted(RESPONSES_ITEM_TYPES), path)
+    if kind == "message":
+        _check_responses_message(item, path)
+        return
+    keys = _RESPONSES_ITEM_KEYS.get(kind)
+    if keys is None:
+        return  # server-tool and shell items: the fake never sees them from a translator
+    _only_keys(item, keys, path)
+    if kind == "function_call":
+        _require_str(item, "call_id", path)
+        _require_str(item, "name", path)
+        _require_str(item, "arguments", path)
+    elif kind == "function_call_output":
+        _require_str(item, "call_id", path)
+        _check_responses_tool_output(item, path)
+    elif kind == "reasoning":
+        _check_responses_reasoning_item(item, path)
+    else:
+        _require_str(item, "id", path)
+
+
+def _check_responses_message(item: dict, path: str) -> None:
+    role = item.get("role")
+    if role not in _RESPONSES_ROLES:
+        raise _invalid_value(role, _RESPONSES_ROLES, path)
+    keys = _RESPONSES_MESSAGE_KEYS | {"phase"} if role == "assistant" else _RESPONSES_MESSAGE_KEYS
+    _only_keys(item, keys, path)
+    if "content" not in item:
+        raise _openai_missing(f"{path}.content")
+    content = item["content"]
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise _responses_type(
+            content, "one of a string or array of content parts", f"{path}.content"
+        )
+    allowed = _RESPONSES_OUTPUT_PARTS if role == "assistant" else _RESPONSES_INPUT_PARTS
+    for j, part in enumerate(content):
+        here = f"{path}.content[{j}]"
+        if not isinstance(part, dict):
+            raise _responses_type(part, "an object", here)
+        kind = part.get("type")
+        if kind not in _RESPONSES_PART_TYPES:
+            raise _invalid_value(kind, _RESPONSES_PART_TYPES, f"{here}.type")
+        if kind not in allowed:
+            raise _invalid_value(kind, allowed, here)
+        if kind in _RESPONSES_PART_TEXT:
+            _require_str(part, _RESPONSES_PART_TEXT[kind], here)
+
+
+def _check_responses_tool_output(item: dict, path: str) -> None:
+    if "output" not in item:
+        raise _openai_missing(f"{path}.output")
+    output = item["output"]
+    if isinstance(output, str):
+        return
+    if not isinstance(output, list):
+        raise _responses_type(output, "one of a string or array of content parts", f"{path}.output")
+    for j, part in enumerate(output):
+        here = f"{path}.output[{j}]"
+        if not isinstance(part, dict):
+            raise _responses_type(part, "an object", here)
+        if part.get("type") not in _RESPONSES_TOOL_OUTPUT_PARTS:
+            raise _invalid_value(part.get("type"), _RESPONSES_TOOL_OUTPUT_PARTS, here)
+        if part["type"] == "input_text":
+            _require_str(part, "text", here)
+
+
+def _check_responses_reasoning_item(item: dict, path: str) -> None:
+    """Codex reads a reasoning item without a ``summary`` array as garbage, and the API
+    refuses it as input; ``encrypted_content`` is checked with the references."""
+    if "summary" not in item:
+        raise _openai_missing(f"{path}.summary")
+    summary = item["summary"]
+    if not isinstance(summary, list):
+        raise _responses_type(summary, "an array", f"{path}.summary")
+    for key, kind, parts in (
+        ("summary", "summary_text", summary),
+        ("content", "reasoning_text", item.get("content") or []),
+    ):
+        if not isinstance(parts, list):
+            raise _responses_type(parts, "an array", f"{path}.{key}")
+        for j, part in enumerate(parts):
+            here = f"{path}.{key}[{j}]"
+            if not isinstance(part, dict):
+                raise _responses_type(part, "an object", here)
+            if part.get("type") != kind:
+                raise _invalid_value(part.get("type"), (kind,), f"{here}.type")
+            _require_str(part, "text", here)
+    sealed = item.get("encrypted_content")
+    if sealed is not None and not isinstance(sealed, str):
+        raise _responses_type(sealed, "a string", f"{path}.encrypted_content")
+
+
+def _check_responses_tool(tool: Any, path: str) -> None:
+    if not isinstance(tool, dict):
+        raise _responses_type(tool, "an object", path)
+    if "type" not in tool:
+        raise _openai_missing(f"{path}.type")
+    kind = tool["type"]
+    if kind not in RESPONSES_TOOL_TYPES:
+        raise _invalid_value(kind, sorted(RESPONSES_TOOL_TYPES), f"{path}.type")
+    if kind not in ("function", "custom", "namespace"):
+        return
+    name = _require_str(tool, "name", path)
+    if len(name) > 64:
+        raise Rejected(
+            f"Invalid '{path}.name': string too long. Expected a string with maximum length "
+            f"64, but got a string with length {len(name)} instead.",
+            param=f"{path}.name",
+            code="string_above_max_length",
+        )
+    if not name or not set(name) <= _TOOL_NAME_CHARS:
+        raise Rejected(
+            f"Invalid '{path}.name': string does not match pattern. Expected a string that "
+            "matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            param=f"{path}.name",
+            code="invalid_value",
+        )
+    if kind == "function":
+        _only_keys(tool, _RESPONSES_FUNCTION_TOOL_KEYS, path)
+        parameters = tool.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise _responses_type(parameters, "an object", f"{path}.parameters")
+
+
+def _check_responses_tool_choice(choice: Any) -> None:
+    if isinstance(choice, str) and choice not in ("none", "auto", "required"):
+        raise _invalid_value(choice, ("none", "auto", "required"), "tool_choice")
+    if isinstance(choice, dict):
+        if "type" not in choice:
+            raise _openai_missing("tool_choice.type")
+        if choice["type"] in ("function", "custom"):
+            _require_str(choice, "name", "tool_choice")
+
+
+def _check_responses_metadata(metadata: dict | None) -> None:
+    if metadata is None:
+        return
+    if len(metadata) > 16:
+        raise Rejected(
+            "Invalid 'metadata': too many properties. Expected an object with at most 16 "
+            f"properties, but got an object with {len(metadata)} properties instead.",
+            param="metadata",
+            code="object_above_max_properties",
+        )
+    for key, value in metadata.items():
+        param = f"metadata.{key}"
+        if not isinstance(value, str):
+            raise _responses_type(value, "a string", param)
+        if len(value) > 512:
+            raise Rejected(
+                f"Invalid '{param}': string too long. Expected a string with maximum length "
+                f"512, but got a string with length {len(value)} instead.",
+                param=param,
+                code="string_above_max_length",
+            )
+
+
+def _check_responses_text(text: dict | None) -> None:
+    """Structured output lives in ``text.format``, flat: a Chat ``response_format`` shape
+    (``json_schema: {name, schema}``) lacks the name the API needs."""
+    if text is None:
+        return
+    _only_keys(text, frozenset({"format", "verbosity"}), "text")
+    verbosity = text.get("verbosity")
+    if verbosity is not None and verbosity not in ("low", "medium", "high"):
+        raise _invalid_value(verbosity, ("low", "medium", "high"), "text.verbosity")
+    fmt = text.get("format")
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict):
+        raise _responses_type(fmt, "an object", "text.format")
+    if fmt.get("type") not in _RESPONSES_FORMATS:
+        raise _invalid_value(fmt.get("type"), _RESPONSES_FORMATS, "text.format.type")
+    if fmt["type"] != "json_schema":
+        return
+    _only_keys(fmt, _fields("type name schema strict description"), "text.format")
+    _require_str(fmt, "name", "text.format")
+    if "schema" not in fmt:
+        raise _openai_missing("text.format.schema")
+    if not isinstance(fmt["schema"], dict):
+        raise _responses_type(fmt["schema"], "an object", "text.format.schema")
+
+
+def _check_responses_reasoning(reasoning: dict | None) -> None:
+    if reasoning is None:
+        return
+    _only_keys(reasoning, _RESPONSES_REASONING_KEYS, "reasoning")
+    for key, allowed in _RESPONSES_REASONING_ENUMS.items():
+        value = reasoning.get(key)
+        if value is not None and value not in allowed:
+            raise _invalid_value(value, allowed, f"reasoning.{key}")
+
+
+def _check_responses_state(body: dict, known: ResponsesLookup) -> set[str]:
+    """The objects the request names must exist; returns the call_ids the previous
+    response's conversation already holds. The fake keeps no conversations or prompts."""
+    calls: set[str] = set()
+    previous = body.get("previous_response_id")
+    if previous is not None:
+        found = known.previous_call_ids(previous)
+        if found is None:
+            raise Rejected(
+                f"Previous response with id '{previous}' not found.",
+                status=PREVIOUS_RESPONSE_NOT_FOUND_STATUS,
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        calls.update(found)
+    for name, what in (("conversation", "Conversation"), ("prompt", "Prompt")):
+        value = body.get(name)
+        if value is not None:
+            oid = value.get("id") if isinstance(value, dict) else value
+            raise Rejected(f"{what} with id '{oid}' not found.", status=404)
+    return calls
+
+
+def _check_responses_references(items: list[dict], known: ResponsesLookup, calls: set[str]) -> None:
+    """Item references and id-only reasoning items name items the API kept; encrypted
+    content is the API's own and bound to its item id; every ``function_call_output``
+    answers a ``function_call`` made before it (in this input or the previous response's
+    conversation) and every ``function_call`` in the input has its output."""
+    made: list[str] = []
+    answered: set[str] = set()
+    for item in items:
+        if item.get("type") == "item_reference":
+            item = _stored_item(item["id"], known)
+        kind = item.get("type", "message")
+        if kind == "reasoning":
+            _check_responses_sealed(item, known)
+        elif kind == "function_call":
+            calls.add(item["call_id"])
+            made.append(item["call_id"])
+        elif kind == "function_call_output":
+            if item["call_id"] not in calls:
+                raise Rejected(
+                    f"No tool call found for function call output with call_id {item['call_id']}.",
+                    param="input",
+                )
+            answered.add(item["call_id"])
+    for call_id in made:
+        if call_id not in answered:
+            raise Rejected(f"No tool output found for function call {call_id}.", param="input")
+
+
+def _stored_item(item_id: str, known: ResponsesLookup) -> dict:
+    found = known.item(item_id)
+    if found is None:
+        raise Rejected(
+            f"Item with id '{item_id}' not found. {_RESPONSES_STORE_HINT}",
+            status=404,
+            param="input",
+        )
+    return found
+
+
+def _check_responses_sealed(item: dict, known: ResponsesLookup) -> None:
+    """The API only takes back encrypted reasoning it minted, under the item id it was
+    minted for; a reasoning item with neither is looked up by id in the store."""
+    sealed = item.get("encrypted_content")
+    item_id = item.get("id")
+    if sealed is None:
+        if item_id is not None:
+            _stored_item(item_id, known)
+        return
+    minted_for = known.sealed_item_id(sealed)
+    if minted_for is None:
+        if item_id is None:
+            short = f"{sealed[:4]}...{sealed[-4:]}" if len(sealed) > 8 else sealed
+            message = f"The encrypted content {short} could not be verified."
+        else:
+            message = (
+                f"The encrypted content for item {item_id} could not be verified. Reason: "
+                "Encrypted content could not be decrypted or parsed."
+            )
+        raise Rejected(message, code="invalid_encrypted_content")
+    if item_id is not None and item_id != minted_for:
+        raise Rejected(
+            f"The encrypted content for item {item_id} could not be verified. Reason: "
+            "Encrypted content item_id did not match the target item id.",
+            code="invalid_encrypted_content",
+        )
