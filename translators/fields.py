@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import orjson
+
 from translators.errors import TranslationError
 
 T = TypeVar("T")
@@ -95,3 +97,31 @@ def type_of(block: dict) -> str | None:
     """A block's ``type`` when it is a string: lookups must not hash arbitrary JSON."""
     value = block.get("type")
     return value if isinstance(value, str) else None
+
+
+def count(value: object) -> int | None:
+    """A token count as a provider reported it, or None when it is not one: usage is
+    informative, so an odd value is left out rather than failing the answer."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def json_object(text: str, at: str) -> dict:
+    """Tool-call arguments, which the IR keeps as JSON text, as the object that formats
+    with object arguments need; empty text is ``{}``."""
+    if not text.strip():
+        return {}
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise TranslationError("tool call arguments must be a JSON object", param=at)
+    return value
+
+
+def data_url(url: str, at: str) -> tuple[str | None, str]:
+    """``data:<media type>;base64,<data>`` -> (media type or None, base64 data)."""
+    header, comma, data = url.partition(",")
+    if not comma or not header.startswith("data:") or not header.endswith(";base64"):
+        raise fail(at, "must be a base64 data URL")
+    return header[5:-7] or None, data

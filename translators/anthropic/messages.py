@@ -343,21 +343,12 @@ def _tool_input(arguments: str, at: str, *, request: bool) -> dict:
     """Tool arguments are JSON text in IR and an object on Anthropic's wire; ``""`` is
     ``{}``. Anything else is the caller's fault in a request, the upstream's in an
     answer."""
-    if not arguments.strip():
-        return {}
     try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        kind: ir.ErrorKind = "invalid_request" if request else "api_error"
-        raise TranslationError(
-            "tool call arguments must be a JSON object",
-            param=at,
-            kind=kind,
-            status=400 if request else 500,
-        )
-    return value
+        return fields.json_object(arguments, at)
+    except TranslationError as e:
+        if request:
+            raise
+        raise TranslationError(e.message, param=at, kind="api_error", status=500) from None
 
 
 def _render_image(part: ir.Image, at: str) -> dict:

@@ -10,7 +10,7 @@ import re
 
 import orjson
 
-from translators import ir
+from translators import extensions, fields, ir
 
 PROTOCOL: ir.Protocol = "anthropic"
 
@@ -63,21 +63,15 @@ def render_stop(
 # ------------------------------------------------------------------------- usage
 
 
-def _tokens(usage: dict, key: str) -> int | None:
-    """A count as the upstream reported it; a value that is not one is left out."""
-    value = usage.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def parse_usage(usage: dict) -> ir.Usage:
     """Anthropic's ``input_tokens`` excludes cache reads and writes; IR's includes them."""
-    read = _tokens(usage, "cache_read_input_tokens")
-    write = _tokens(usage, "cache_creation_input_tokens")
+    read = fields.count(usage.get("cache_read_input_tokens"))
+    write = fields.count(usage.get("cache_creation_input_tokens"))
     details = usage.get("output_tokens_details")
-    reasoning = _tokens(details, "thinking_tokens") if isinstance(details, dict) else None
+    reasoning = fields.count(details.get("thinking_tokens")) if isinstance(details, dict) else None
     return ir.Usage(
-        input_tokens=(_tokens(usage, "input_tokens") or 0) + (read or 0) + (write or 0),
-        output_tokens=_tokens(usage, "output_tokens") or 0,
+        input_tokens=(fields.count(usage.get("input_tokens")) or 0) + (read or 0) + (write or 0),
+        output_tokens=fields.count(usage.get("output_tokens")) or 0,
         cache_read_tokens=read,
         cache_write_tokens=write,
         reasoning_tokens=reasoning,
@@ -181,20 +175,14 @@ def _names(message: str, at: str) -> bool:
 
 # ------------------------------------------------------- signatures and extensions
 
-_FOREIGN_ORIGINS: dict[str, ir.Protocol] = {
-    "gemini": "gemini",
-    "openai_chat": "openai_chat",
-    "openai_responses": "openai_responses",
-}
-
 
 def parse_signature(signature: str) -> tuple[str | None, ir.Protocol | None]:
     """A thinking block's ``(signature, origin)``: Anthropic's own unless it carries a
     foreign ``<protocol>:`` prefix, which another provider's thought has (an empty rest:
     unsigned); ``""`` is a thought with no state."""
-    prefix, sep, rest = signature.partition(":")
-    origin = _FOREIGN_ORIGINS.get(prefix) if sep else None
-    if origin is not None:
+    marked = extensions.split_origin(signature)
+    if marked is not None and marked[0] != PROTOCOL:
+        origin, rest = marked
         return rest or None, origin
     if not signature:
         return None, None
@@ -206,20 +194,17 @@ def render_signature(signature: str | None, origin: ir.Protocol | None) -> str:
     even when it has none, so the thought can go back to that provider."""
     if origin in (None, PROTOCOL):
         return signature or ""
-    return f"{origin}:{signature or ''}"
+    return extensions.mark_origin(origin, signature)
 
 
 def parse_google_signature(block: dict) -> str | None:
     """A Gemini thoughtSignature carried in ``extra_content.google.thought_signature`` of
     a text or tool_use block."""
-    extra = block.get("extra_content")
-    google = extra.get("google") if isinstance(extra, dict) else None
-    signature = google.get("thought_signature") if isinstance(google, dict) else None
-    return signature if isinstance(signature, str) else None
+    return extensions.parse_google_extra(block.get("extra_content"))
 
 
 def render_google_signature(block: dict, signature: str | None) -> dict:
     """``block`` with the Gemini thoughtSignature in its extension field, for a caller."""
     if signature is not None:
-        block["extra_content"] = {"google": {"thought_signature": signature}}
+        block["extra_content"] = extensions.render_google_extra(signature)
     return block

@@ -10,7 +10,6 @@ from __future__ import annotations
 import orjson
 
 from translators import fields, ir
-from translators.errors import TranslationError
 from translators.gemini.wire import (
     PROTOCOL,
     before_gemini3,
@@ -418,17 +417,7 @@ def render_call(call: ir.ToolCall, at: str) -> dict:
 
 def render_args(arguments: str, at: str) -> dict:
     """Gemini ``args`` must be a JSON object; IR arguments are JSON text ("" = none)."""
-    if not arguments.strip():
-        return {}
-    try:
-        args = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
-        raise TranslationError(
-            "tool call arguments are not valid JSON", param=fields.child(at, "arguments")
-        ) from None
-    if not isinstance(args, dict):
-        raise TranslationError("tool call arguments must be a JSON object", param=at)
-    return args
+    return fields.json_object(arguments, at)
 
 
 def render_user_part(part: ir.Part, at: str) -> dict:
@@ -467,10 +456,9 @@ def render_media(part: ir.Part, at: str) -> dict:
 
 
 def _data_url(url: str, at: str) -> dict:
-    header, sep, data = url.partition(",")
-    mime = header[5:].removesuffix(";base64")
-    if not sep or not header.endswith(";base64") or not mime:
-        raise fields.fail(at, "must be a base64 data: URL with a media type")
+    mime, data = fields.data_url(url, at)
+    if mime is None:
+        raise fields.fail(at, "must be a base64 data URL with a media type")
     return {"inlineData": {"mimeType": mime, "data": data}}
 
 

@@ -12,7 +12,7 @@ import hashlib
 
 import orjson
 
-from translators import fields, ir
+from translators import extensions, fields, ir
 
 PROTOCOL: ir.Protocol = "gemini"
 
@@ -123,7 +123,7 @@ _USAGE_COUNTS = frozenset(
 
 
 def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return fields.count(value) or 0
 
 
 def parse_usage(meta: dict) -> ir.Usage:
@@ -189,11 +189,6 @@ def is_synth_id(call_id: str) -> bool:
 # literal "anthropic:<sig>" would make every SDK caller fail. Both forms are read back.
 # Real Gemini signatures are base64 protobuf and never decode to these prefixes.
 
-_FOREIGN_ORIGINS: dict[str, ir.Protocol] = {
-    "anthropic": "anthropic",
-    "openai_chat": "openai_chat",
-    "openai_responses": "openai_responses",
-}
 _REDACTED = "anthropic-redacted"
 _FOREIGN_HEADS = (b"anthropic", b"openai_")
 _URLSAFE = str.maketrans("-_", "+/")
@@ -226,23 +221,23 @@ def parse_signature(sig: str) -> tuple[ir.Protocol, str | None, str | None]:
     prefix, _, rest = text.partition(":")
     if prefix == _REDACTED:
         return "anthropic", None, rest
-    origin = _FOREIGN_ORIGINS.get(prefix)
-    if origin is None:
+    marked = extensions.split_origin(text)
+    if marked is None or marked[0] == PROTOCOL:
         return PROTOCOL, sig, None
-    return origin, rest or None, None
+    return marked[0], marked[1] or None, None
 
 
-def _foreign(prefix: str, value: str) -> str:
-    return base64.b64encode(f"{prefix}:{value}".encode()).decode()
+def _foreign(marked: str) -> str:
+    return base64.b64encode(marked.encode()).decode()
 
 
 def render_signature(thinking: ir.Thinking) -> str | None:
     """The ``thoughtSignature`` of IR thinking shown to a Gemini caller."""
     if thinking.redacted is not None:
-        return _foreign(_REDACTED, thinking.redacted)
+        return _foreign(f"{_REDACTED}:{thinking.redacted}")
     if thinking.origin in (None, PROTOCOL):
         return thinking.signature or None  # "" is how other formats say "Gemini gave none"
-    return _foreign(thinking.origin, thinking.signature or "")
+    return _foreign(extensions.mark_origin(thinking.origin, thinking.signature))
 
 
 # -------------------------------------------------------------------------- errors

@@ -6,7 +6,7 @@ The rules, field by field, are in docs/conversion.md (§2 "Request fields", "Too
 
 from __future__ import annotations
 
-from translators import fields, ir
+from translators import extensions, fields, ir
 from translators.errors import TranslationError
 from translators.openai_chat import wire
 from translators.openai_chat.wire import PROTOCOL
@@ -109,7 +109,7 @@ def _image(image: dict, at: str) -> ir.Image:
     url = fields.need(image, "url", fields.string, at)
     detail = fields.get(image, "detail", fields.string, at)
     if url.startswith("data:"):
-        media_type, data = _split_data_url(url, fields.child(at, "url"))
+        media_type, data = fields.data_url(url, fields.child(at, "url"))
         return ir.Image(media_type=media_type, data=data, detail=detail)
     if not url.startswith(("http://", "https://")):
         raise fields.fail(fields.child(at, "url"), "must be an http(s) or data URL")
@@ -124,16 +124,9 @@ def _file(file: dict, at: str) -> ir.Document:
         raise fields.fail(at, "needs file_data or file_id")
     media_type = None
     if data is not None and data.startswith("data:"):
-        media_type, data = _split_data_url(data, fields.child(at, "file_data"))
+        media_type, data = fields.data_url(data, fields.child(at, "file_data"))
     filename = fields.get(file, "filename", fields.string, at)
     return ir.Document(media_type=media_type, data=data, filename=filename, file_id=file_id)
-
-
-def _split_data_url(url: str, at: str) -> tuple[str | None, str]:
-    header, comma, data = url.partition(",")
-    if not comma or not header.endswith(";base64"):
-        raise fields.fail(at, "must be a base64 data URL")
-    return header[5:-7] or None, data
 
 
 def _assistant_history(message: dict, at: str, names: dict[str, str]) -> list[ir.Part]:
@@ -162,7 +155,7 @@ def parse_assistant_parts(message: dict, at: str) -> list[ir.Part]:
     refusal = fields.get(message, "refusal", fields.string, at)
     if refusal is not None:
         texts.append(ir.Text(refusal))
-    signature = wire.parse_extra_content(message.get("extra_content"))
+    signature = extensions.parse_google_extra(message.get("extra_content"))
     if signature is not None:
         if texts:
             texts[0].signature = signature
@@ -206,7 +199,7 @@ def _tool_call(call: object, at: str) -> ir.ToolCall:
         id=fields.need(call, "id", fields.string, at),
         name=fields.need(function, "name", fields.string, function_at),
         arguments=fields.need(function, "arguments", fields.string, function_at),
-        signature=wire.parse_extra_content(call.get("extra_content")),
+        signature=extensions.parse_google_extra(call.get("extra_content")),
     )
 
 
@@ -299,7 +292,7 @@ def _render_assistant(message: ir.Message, at: str, same_protocol: bool) -> dict
         out["reasoning_content"] = reasoning
     signature = next((t.signature for t in texts if t.signature), None)
     if same_protocol and signature:
-        out["extra_content"] = wire.render_extra_content(signature)
+        out["extra_content"] = extensions.render_google_extra(signature)
     if calls:
         out["tool_calls"] = calls
     return _with_name(out, message.name)
@@ -323,7 +316,7 @@ def render_tool_call(call: ir.ToolCall, *, signature: bool) -> dict:
         "function": {"name": call.name, "arguments": call.arguments},
     }
     if signature and call.signature:
-        out["extra_content"] = wire.render_extra_content(call.signature)
+        out["extra_content"] = extensions.render_google_extra(call.signature)
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from translators import fields, ir
+from translators import extensions, fields, ir
 from translators.errors import TranslationError
 from translators.openai_chat import wire
 from translators.openai_chat.messages import parse_assistant_parts, render_tool_call
@@ -67,7 +67,7 @@ def _parse_choice(choice: object, at: str, position: int) -> ir.Choice:
     if refused:
         mapped.add("refusal")
         extra[_REFUSAL] = True
-    if wire.parse_extra_content(message.get("extra_content")) is not None:
+    if extensions.parse_google_extra(message.get("extra_content")) is not None:
         mapped.add("extra_content")
     if not message.get("thinking_blocks"):
         if message.get("reasoning_content"):
@@ -146,7 +146,7 @@ def _render_choice(choice: ir.Choice, at: str, same_protocol: bool) -> dict:
     if thinking:
         _render_thinking(message, thinking, extra.get(_REASONING_FIELD, "reasoning_content"))
     if signature:
-        message["extra_content"] = wire.render_extra_content(signature)
+        message["extra_content"] = extensions.render_google_extra(signature)
     if calls:
         message["tool_calls"] = calls
     out = {"index": choice.index, "message": message, "logprobs": None}

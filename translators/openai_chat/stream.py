@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import orjson
 
-from translators import fields, ir
+from translators import extensions, fields, ir
 from translators.errors import TranslationError
 from translators.openai_chat import wire
 from translators.openai_chat.messages import render_tool_call
@@ -266,7 +266,7 @@ class StreamParser:
             id=call_id,
             name=name if name is not None else "",
             arguments="",
-            signature=wire.parse_extra_content(call.get("extra_content")),
+            signature=extensions.parse_google_extra(call.get("extra_content")),
         )
         return self._open(part, out), call_id
 
@@ -403,7 +403,7 @@ class StreamRenderer:
                 out.append(self._chunk({"content": part.text}))
             if part.signature:
                 out.append(
-                    self._chunk({"extra_content": wire.render_extra_content(part.signature)})
+                    self._chunk({"extra_content": extensions.render_google_extra(part.signature)})
                 )
 
     def _delta(self, event: ir.BlockDelta, out: list[bytes]) -> None:
@@ -436,11 +436,11 @@ class StreamRenderer:
             thinking = ir.Thinking("".join(texts), signature=signature, origin=origin)
             out.append(self._chunk({"thinking_blocks": [wire.render_thinking_block(thinking)]}))
         elif kind == "tool":
-            extra_content = wire.render_extra_content(signature)
+            extra_content = extensions.render_google_extra(signature)
             call = {"index": self._tool_numbers[index], "extra_content": extra_content}
             out.append(self._chunk({"tool_calls": [call]}))
         elif kind == "text":
-            out.append(self._chunk({"extra_content": wire.render_extra_content(signature)}))
+            out.append(self._chunk({"extra_content": extensions.render_google_extra(signature)}))
 
     def _block_stop(self, index: int, out: list[bytes]) -> None:
         self._thinking.pop(index, None)

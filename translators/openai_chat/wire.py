@@ -8,9 +8,7 @@ another provider's state (LiteLLM's ``thinking_blocks`` signatures, Google's
 
 from __future__ import annotations
 
-from typing import get_args
-
-from translators import fields, ir
+from translators import extensions, fields, ir
 from translators.errors import TranslationError
 
 PROTOCOL: ir.Protocol = "openai_chat"
@@ -217,16 +215,13 @@ def render_error(err: ir.Error) -> dict:
 
 # -------------------------------------------------------- signatures and extension fields
 
-_ORIGINS: dict[str, ir.Protocol] = {name: name for name in get_args(ir.Protocol)}
-
 
 def parse_signature(signature: str) -> tuple[str, ir.Protocol]:
     """A ``thinking_blocks`` signature -> (signature, origin). LiteLLM's shape: Anthropic
-    signatures go unprefixed, any other provider's carry ``<protocol>:`` (extensions.md)."""
-    prefix, colon, rest = signature.partition(":")
-    origin = _ORIGINS.get(prefix) if colon else None
-    if origin is not None:
-        return rest, origin
+    signatures go unmarked, any other provider's carry ``<protocol>:`` (extensions.md)."""
+    marked = extensions.split_origin(signature)
+    if marked is not None:
+        return marked[1], marked[0]
     return signature, "anthropic"
 
 
@@ -234,7 +229,7 @@ def render_signature(signature: str, origin: ir.Protocol | None) -> str:
     """The reverse of ``parse_signature``."""
     if origin in (None, "anthropic"):
         return signature
-    return f"{origin}:{signature}"
+    return extensions.mark_origin(origin, signature)
 
 
 def parse_thinking_block(block: object, at: str) -> ir.Thinking:
@@ -262,17 +257,3 @@ def render_thinking_block(thinking: ir.Thinking) -> dict:
     if thinking.signature:
         block["signature"] = render_signature(thinking.signature, thinking.origin)
     return block
-
-
-def parse_extra_content(extra_content: object) -> str | None:
-    """Google's OpenAI-compatibility field for a Gemini thought signature:
-    ``extra_content.google.thought_signature``; anything else there is not ours."""
-    if not isinstance(extra_content, dict):
-        return None
-    google = extra_content.get("google")
-    signature = google.get("thought_signature") if isinstance(google, dict) else None
-    return signature if isinstance(signature, str) else None
-
-
-def render_extra_content(signature: str) -> dict:
-    return {"google": {"thought_signature": signature}}

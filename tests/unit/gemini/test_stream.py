@@ -375,7 +375,7 @@ def test_stream_render_invalid_call_arguments_become_an_in_stream_400() -> None:
     chunks = chunks_of(render(bad_args))
     assert len(chunks) == 1 and next(iter(chunks[0])) == "error"
     assert chunks[0]["error"]["code"] == 400
-    assert chunks[0]["error"]["message"].startswith("tool call arguments are not valid JSON")
+    assert chunks[0]["error"]["message"].startswith("tool call arguments must be a JSON object")
 
 
 @pytest.mark.parametrize("framing", ["sse", "json_array"])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.openai_chat import JSON, load, sdk
-from translators import ir
+from translators import extensions, ir
 from translators import openai_chat as oc
 from translators.openai_chat import wire
 
@@ -231,6 +231,6 @@ def test_signature_prefix_names_the_origin(wire_form: str, signature: str, origi
     [None, "x", {"google": "x"}, {"google": {"thought_signature": 5}}, {"other": {}}],
 )
 def test_extra_content_without_a_google_signature_is_not_ours(extra_content: object) -> None:
-    assert wire.parse_extra_content(extra_content) is None
-    signature = wire.render_extra_content("sig")
-    assert wire.parse_extra_content(signature) == "sig"
+    assert extensions.parse_google_extra(extra_content) is None
+    signature = extensions.render_google_extra("sig")
+    assert extensions.parse_google_extra(signature) == "sig"
