@@ -73,7 +73,8 @@ def upstream_reply(upstream: str, stream: bool) -> Reply:
         deltas = [{"role": "assistant", "content": None}]
         for i, (name, args) in enumerate(CALLS):
             text = json.dumps(args)
-            # The opening chunk already carries the first argument fragment (PEER-BUGS #1).
+            # The opening chunk already carries the first argument fragment, which a
+            # translator that only reads later deltas loses.
             deltas.append(
                 {
                     "tool_calls": [
@@ -237,7 +238,7 @@ def first_turn(caller: str, gateway, model: str, stream: bool):
                 entry = acc.setdefault(
                     tc.index, {"id": None, "name": None, "args": "", "extra": None}
                 )
-                assert entry["id"] is None or tc.id is None, "id repeated (PEER-BUGS #2)"
+                assert entry["id"] is None or tc.id is None, "a call's id must come once, in its first chunk"
                 entry["id"] = entry["id"] or tc.id
                 entry["name"] = entry["name"] or (tc.function and tc.function.name)
                 entry["args"] += (tc.function and tc.function.arguments) or ""

@@ -764,7 +764,8 @@ def _count(content: dict, field: str) -> int:
 
 def _check_gemini_turns(contents: list[dict]) -> None:
     """A function call turn follows a user turn and is answered, in the very next content,
-    by exactly as many function responses (PEER-BUGS #5)."""
+    by exactly as many function responses: Gemini answers 400 "Please ensure that the
+    number of function response parts is equal to the number of function call parts"."""
     for i, content in enumerate(contents):
         role = content.get("role", "user")
         calls = _count(content, "functionCall") if role == "model" else 0

@@ -310,8 +310,9 @@ def test_fit_tool_name(name, upstream, changed):
 
 @pytest.mark.parametrize("client", ["anthropic", "gemini"])
 def test_parallel_openai_calls_are_not_held_until_the_end(client):
-    """PEER-BUGS #3/#4: the second call must reach sequential-block (Anthropic) and
-    whole-call (Gemini) callers while it streams, not at the end of the response."""
+    """The second of parallel OpenAI calls must reach sequential-block (Anthropic) and
+    whole-call (Gemini) callers while it streams, not at the end of the response (peer
+    gateways hold it back until the finish)."""
     data = (SPEC / "openai_chat" / "stream_parallel_tool_calls.sse").read_bytes()
     frames = [f + b"\n\n" for f in data.split(b"\n\n") if f.strip()]
     translator = convert.StreamTranslator("openai_chat", client, CTX)
