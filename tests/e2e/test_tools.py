@@ -238,7 +238,8 @@ def first_turn(caller: str, gateway, model: str, stream: bool):
                 entry = acc.setdefault(
                     tc.index, {"id": None, "name": None, "args": "", "extra": None}
                 )
-                assert entry["id"] is None or tc.id is None, "a call's id must come once, in its first chunk"
+                once = "a call's id must come once, in its first chunk"
+                assert entry["id"] is None or tc.id is None, once
                 entry["id"] = entry["id"] or tc.id
                 entry["name"] = entry["name"] or (tc.function and tc.function.name)
                 entry["args"] += (tc.function and tc.function.arguments) or ""
