@@ -87,7 +87,7 @@ class Gateway:
         if state_path is not None:
             await self._answer_state(flow, state_path)
             return
-        route = routes.match(flow.request.method, flow.request.path, rules.routes)
+        route = routes.match(flow.request.path, rules.routes)
         if route is None:
             if flow.client_conn.proxy_mode.type_name != "reverse":
                 _answer(flow, 404, _not_found_body(flow))
@@ -99,7 +99,17 @@ class Gateway:
         )
         self._live[flow.id] = ex
         try:
+            if flow.request.method != "POST":
+                raise MethodNotAllowed(flow.request.method, route.path)
             self._forward(flow, ex)
+        except MethodNotAllowed as e:
+            ex.kind = Kind.LOCAL
+            _answer(flow, 405, convert.render_error(route.client, e.to_ir())[1])
+            assert flow.response is not None
+            flow.response.headers["allow"] = "POST"
+        except GuardRefusal as e:
+            ex.kind = Kind.LOCAL
+            _answer(flow, *convert.render_guard_error(route.client, e.to_ir()))
         except TranslationError as e:
             ex.kind = Kind.LOCAL
             _answer(flow, *convert.render_error(route.client, e.to_ir()))
@@ -229,9 +239,11 @@ class Gateway:
         route, then pass through, rewrite or translate, and address the upstream."""
         raw = flow.request.get_content(strict=False) or b""
         body = convert.load_json(raw)
+        if ex.route.kind == "native":
+            self._guard_format(body, ex.route)
         model, res = self._resolve_model(body, ex)
         if ex.route.kind == "native":
-            self._guard(body, ex.route, res, model, ex.wire)
+            self._guard_provider(ex.route, res, model, ex.wire)
         if ex.route.endpoint == "count_tokens" and ex.wire != ex.route.client:
             _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
             return
@@ -247,8 +259,10 @@ class Gateway:
         """The caller's model name (the Gemini path's, or the body's) and where the rules
         send it; the exchange learns its provider and wire protocol here."""
         model = ex.route.model or body.get("model")
-        if not isinstance(model, str) or not model:
+        if model is None:
             raise TranslationError("The request names no model.", param="model")
+        if not isinstance(model, str) or not model:
+            raise TranslationError("model must be a non-empty string", param="model")
         res = self._rules().resolve(model)
         if res is None:
             raise TranslationError(
@@ -261,29 +275,24 @@ class Gateway:
         ex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client, res.api)
         return model, res
 
-    def _guard(
-        self,
-        body: dict,
-        route: routes.Route,
-        res: Resolution,
-        model: str,
-        wire: ir.Protocol | None,
-    ) -> None:
-        """A native route forwards bytes unchanged, so both the body and the model's
-        provider must already speak the route's protocol. Refusals carry code "400", the
-        guard's error shape in DESIGN.md."""
+    def _guard_format(self, body: dict, route: routes.Route) -> None:
+        """A native route forwards bytes unchanged, so the body must already be in the
+        route's format; checked before anything else, so a body of another format is
+        named as such rather than refused for a field its own format does not have."""
         ok, looks_like = detect.check(body, route.client)
         here = convert.PROTOCOL_NAMES[route.client]
+        named = route.model or body.get("model")
+        model = named if isinstance(named, str) and named else "MODEL"
         if not ok:
             if looks_like is None:
-                raise TranslationError(
+                raise GuardRefusal(
                     f"{route.path} takes {here} requests, and this body is not recognisable as "
                     f"any supported format. See {DOCS_ROUTES}.",
                     param="body",
                     code="400",
                 )
             there = convert.PROTOCOL_NAMES[looks_like]
-            raise TranslationError(
+            raise GuardRefusal(
                 f"{route.path} is a native route for {here} requests, but this body is in "
                 f"{there} format. A native route passes the body unchanged to a provider that "
                 f"speaks {here}, which would reject it. Send it to "
@@ -292,10 +301,17 @@ class Gateway:
                 param="body",
                 code="400",
             )
+
+    def _guard_provider(
+        self, route: routes.Route, res: Resolution, model: str, wire: ir.Protocol | None
+    ) -> None:
+        """The model's provider must speak the route's protocol: a native route does not
+        convert."""
         if wire != route.client:
             assert wire is not None
+            here = convert.PROTOCOL_NAMES[route.client]
             converter = routes.converter_path(route.client, self._rules().routes, model)
-            raise TranslationError(
+            raise GuardRefusal(
                 f"{route.path} is a native route for {here} requests, but model '{model}' is "
                 f"served by provider '{res.provider.name}', which speaks "
                 f"{convert.PROTOCOL_NAMES[wire]}; a native route does not convert. Send it to "
@@ -452,6 +468,20 @@ def _translate_answer(response: http.Response, ex: Exchange) -> None:
     response.headers.pop("content-encoding", None)
     response.headers["content-type"] = "application/json"
     response.content = out
+
+
+class GuardRefusal(TranslationError):
+    """The native-route guard's 400, answered in DESIGN's guard shape: ``type``
+    ``invalid_request_error`` and the string ``code`` "400" in the route's envelope."""
+
+
+class MethodNotAllowed(TranslationError):
+    """A gateway route asked with another method than POST: 405, with ``Allow``."""
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(
+            f"{method} is not allowed on {path}; it takes POST.", kind="invalid_request", status=405
+        )
 
 
 def _stream_callable(translator: convert.StreamTranslator, request_id: str):

@@ -59,11 +59,10 @@ class Route:
         return f"{self.kind}:{self.path}"
 
 
-def match(method: str, path: str, routes: Routes) -> Route | None:
+def match(path: str, routes: Routes) -> Route | None:
     """Native paths first, then the converter prefixes; None for a path that is
-    not the gateway's (in reverse mode it goes on to the target)."""
-    if method != "POST":
-        return None
+    not the gateway's (in reverse mode it goes on to the target). Every route takes
+    POST only; the gateway answers any other method with 405."""
     path = path.split("?", 1)[0]
     if routes.native and (route := _match_protocol_path(path, "native")):
         return route

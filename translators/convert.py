@@ -150,6 +150,18 @@ def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
     return status, orjson.dumps(body)
 
 
+def render_guard_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
+    """The native-route guard's refusal: the same three fields on every route
+    (``type`` ``invalid_request_error``, ``code`` the string "400", ``message``) inside
+    the envelope the route's SDK needs to raise its 400 error (Anthropic's top-level
+    ``type``, Gemini's ``status``)."""
+    codec = CODECS.get(client, CODECS["openai_chat"])
+    _, body = codec.render_error(err)
+    inner = body["error"]
+    inner["type"], inner["code"], inner["message"] = "invalid_request_error", "400", err.message
+    return 400, orjson.dumps(body)
+
+
 # A fixed guess for media, whose real cost depends on pixels or pages, not bytes.
 _MEDIA_TOKENS = 1000
 

@@ -387,3 +387,60 @@ def test_bad_part_type_is_a_clean_400_not_a_crash(gateway, fakes):
         )
         assert r.status_code == 400, r.text
         assert r.json()["error"]["type"] == "invalid_request_error"
+
+
+GEMINI_BODY = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
+CHAT_BODY = {"model": "gpt-4o", "response_format": {"type": "json_object"}, "messages": USER_HI}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "detected"),
+    [
+        ("/v1/messages", GEMINI_BODY, "Gemini"),  # named, not refused for lacking a model
+        ("/v1/chat/completions", GEMINI_BODY, "Gemini"),
+        ("/v1beta/models/gemini-2.5-flash:generateContent", CHAT_BODY, "OpenAI Chat"),
+    ],
+)
+def test_guard_body_has_the_same_three_fields_on_every_native_route(gateway, path, body, detected):
+    r = httpx.post(f"{gateway.url}{path}", json=body, headers={"x-api-key": CALLER_KEY})
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == "400"
+    assert detected in error["message"] and "docs/routes.md" in error["message"]
+    if path == "/v1/messages":
+        assert r.json()["type"] == "error"
+    if path.startswith("/v1beta"):
+        assert error["status"] == "INVALID_ARGUMENT"
+
+
+def test_guard_refusal_raises_the_anthropic_sdks_bad_request_error(gateway):
+    with pytest.raises(anthropic.BadRequestError, match="Gemini"):
+        anthropic_client(gateway).messages.create(
+            model="claude-x", max_tokens=5, messages=USER_HI, extra_body={"contents": []}
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "envelope"),
+    [
+        ("/v1/chat/completions", "openai"),
+        ("/anthropic/v1/messages", "anthropic"),
+        ("/v1beta/models/gemini-2.5-flash:generateContent", "gemini"),
+    ],
+)
+def test_wrong_method_on_a_route_is_405_with_allow(gateway, path, envelope):
+    r = httpx.get(f"{gateway.url}{path}", headers={"x-request-id": "req-405"})
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.headers["x-request-id"] == "req-405"
+    body = r.json()
+    assert "GET" in body["error"]["message"]
+    assert ("type" in body) is (envelope == "anthropic")
+    assert ("status" in body["error"]) is (envelope == "gemini")
+
+
+def test_a_model_that_is_not_a_string_is_named_as_such(gateway):
+    body = {"model": 5, "messages": USER_HI}
+    r = httpx.post(f"{gateway.url}/openai/v1/chat/completions", json=body)
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "model must be a non-empty string"
+    assert r.json()["error"]["param"] == "model"

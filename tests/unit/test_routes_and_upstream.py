@@ -55,7 +55,7 @@ DEFAULT = Routes()
     ],
 )
 def test_routes(path, kind, client, endpoint, model, stream):
-    route = routes.match("POST", path, DEFAULT)
+    route = routes.match(path, DEFAULT)
     assert (route.kind, route.client, route.endpoint, route.model, route.stream) == (
         kind,
         client,
@@ -76,14 +76,13 @@ def test_routes(path, kind, client, endpoint, model, stream):
     ],
 )
 def test_not_routes(path):
-    assert routes.match("POST", path, DEFAULT) is None
-    assert routes.match("GET", "/v1/chat/completions", DEFAULT) is None
+    assert routes.match(path, DEFAULT) is None
 
 
 def test_native_routes_can_be_switched_off_and_prefixes_changed():
     custom = Routes(native=False, converters=(("anthropic", "/claude"),))
-    assert routes.match("POST", "/v1/messages", custom) is None
-    assert routes.match("POST", "/claude/v1/messages", custom).kind == "converter"
+    assert routes.match("/v1/messages", custom) is None
+    assert routes.match("/claude/v1/messages", custom).kind == "converter"
     assert routes.converter_path("anthropic", custom) == "/claude/v1/messages"
     assert routes.converter_path("gemini", custom) is None
 
