@@ -189,7 +189,8 @@ def test_tool_names_fitted_for_the_upstream_and_mapped_back():
         "max_tokens": 10,
     }
     req = convert.parse_request(body, "anthropic")
-    sent, names, _ = convert.render_request(req, "openai_chat", model="gpt")
+    rendered = convert.render_request(req, "openai_chat", model="gpt")
+    sent, names = rendered.body, rendered.tool_names
     sent_tools = [t["function"]["name"] for t in orjson.loads(sent)["tools"]]
     assert len(sent_tools[0]) == 64 and sent_tools[1] == "ok_name"
     assert names == {sent_tools[0]: LONG}
