@@ -21,7 +21,6 @@ true``, a ``tool_choice`` forcing a hosted tool, ``moderation``...) are refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from translators import fields as f
 from translators import ir
@@ -36,6 +35,8 @@ KEPT = MARK + "items"  # input items with no IR equivalent, with their positions
 HOISTED = MARK + "hoisted"  # how many of req.tools came from additional_tools items
 TOOLS = MARK + "tools"  # the caller's own tools list, for the same protocol
 TOOL_CHOICE = MARK + "tool_choice"
+TEXT = MARK + "text"  # the caller's text and reasoning objects, for the same protocol
+REASONING = MARK + "reasoning"
 
 DROPPABLE: frozenset[str] = frozenset(
     {
@@ -52,14 +53,16 @@ DROPPABLE: frozenset[str] = frozenset(
         "safety_identifier",
         "max_tool_calls",  # limits hosted tools only
         "context_management",
-        "text",  # mapped: format; dropped: verbosity
-        "reasoning",  # mapped: effort, summary; dropped: context, mode
+        "text",  # what is left of it besides format: verbosity
+        "reasoning",  # what is left of it besides effort and summary: context, mode
         INSTRUCTIONS,
         RESIDUE,
         KEPT,
         HOISTED,
         TOOLS,
         TOOL_CHOICE,
+        TEXT,
+        REASONING,
     }
 )
 
@@ -123,6 +126,15 @@ def parse_request(
     _parse_tool_choice(body.get("tool_choice"), req, extra)
     _parse_text(extra.get("text"), req)
     _parse_reasoning(extra.get("reasoning"), req)
+    for key, marker, mapped in (
+        ("text", TEXT, ("format",)),
+        ("reasoning", REASONING, ("effort", "summary", "generate_summary")),
+    ):
+        if key in extra:
+            extra[marker] = extra[key]
+            rest = {k: v for k, v in extra.pop(key).items() if k not in mapped and v is not None}
+            if rest:
+                extra[key] = rest  # dropped and reported toward other protocols
     if parsed.kept:
         extra[KEPT] = parsed.kept
     inputs = body.get("input")
@@ -297,6 +309,9 @@ def render_request(req: ir.Request) -> dict:
     out["input"] = items
     if same:
         out.update((k, v) for k, v in req.extra.items() if not k.startswith(MARK))
+        for key, marker in (("text", TEXT), ("reasoning", REASONING)):
+            if marker in req.extra:
+                out[key] = req.extra[marker]
     else:
         _refuse_inexpressible(req)
         out["store"] = False
@@ -490,64 +505,3 @@ def parse_count_request(body: object, *, model: str | None = None) -> ir.Request
 
 def render_token_count(tokens: int) -> dict:
     return {"object": "response.input_tokens", "input_tokens": tokens}
-
-
-# --------------------------------------------------------- stored state references
-
-
-class References(NamedTuple):
-    """What a body asks the gateway's store for before it can be translated."""
-
-    previous_response_id: str | None
-    conversation: str | None
-    item_ids: list[str]
-
-
-def references(body: dict) -> References:
-    """The stored state ``body`` refers to: ``previous_response_id``, ``conversation``
-    (a string id or ``{id}``) and the ids of ``item_reference`` input items."""
-    previous = body.get("previous_response_id")
-    conversation = body.get("conversation")
-    if isinstance(conversation, dict):
-        conversation = conversation.get("id")
-    inputs = body.get("input")
-    ids = [
-        item["id"]
-        for item in (inputs if isinstance(inputs, list) else [])
-        if isinstance(item, dict)
-        and item.get("type") == "item_reference"
-        and isinstance(item.get("id"), str)
-    ]
-    return References(
-        previous if isinstance(previous, str) else None,
-        conversation if isinstance(conversation, str) else None,
-        ids,
-    )
-
-
-def resolve_references(
-    body: dict, *, history: list[dict] | None = None, items: Mapping[str, dict] | None = None
-) -> dict:
-    """A copy of ``body`` with stored state spliced in: ``history`` (the input and output
-    items of the previous response, or the conversation's items, oldest first) before
-    the input, ``previous_response_id`` and ``conversation`` removed, and each
-    ``item_reference`` replaced by ``items[id]`` (one not in ``items`` stays and is
-    refused by ``parse_request`` with a 404). The previous ``instructions`` are not
-    carried over, as in OpenAI's API."""
-    out = dict(body)
-    inputs = out.get("input", [])
-    if isinstance(inputs, str):
-        inputs = [{"role": "user", "content": inputs}]
-    if isinstance(inputs, list) and items:
-        inputs = [
-            items.get(item["id"], item)
-            if isinstance(item, dict) and item.get("type") == "item_reference"
-            else item
-            for item in inputs
-        ]
-    if history is not None:
-        out.pop("previous_response_id", None)
-        out.pop("conversation", None)
-        inputs = [*history, *inputs] if isinstance(inputs, list) else inputs
-    out["input"] = inputs
-    return out

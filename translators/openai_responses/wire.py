@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import orjson
 
@@ -325,3 +327,67 @@ def seal_state(ctx: ir.RenderContext, state: dict) -> str | None:
 def carries_state(part: ir.Thinking) -> bool:
     """Whether a thinking block holds anything a provider needs back."""
     return part.signature is not None or part.redacted is not None or part.origin is not None
+
+
+# --------------------------------------------------------- stored state references
+# ``previous_response_id``, ``conversation`` and ``item_reference`` name state in the
+# gateway's store; a pure codec cannot read it, so the addon resolves them on the body
+# before ``parse_request`` (an ``item_reference`` left over is a 404).
+
+
+class References(NamedTuple):
+    """What a body asks the gateway's store for before it can be translated."""
+
+    previous_response_id: str | None
+    conversation: str | None
+    item_ids: list[str]
+
+
+def references(body: dict) -> References:
+    """The stored state ``body`` refers to: ``previous_response_id``, ``conversation``
+    (a string id or ``{id}``) and the ids of ``item_reference`` input items."""
+    previous = body.get("previous_response_id")
+    conversation = body.get("conversation")
+    if isinstance(conversation, dict):
+        conversation = conversation.get("id")
+    inputs = body.get("input")
+    ids = [
+        item["id"]
+        for item in (inputs if isinstance(inputs, list) else [])
+        if isinstance(item, dict)
+        and item.get("type") == "item_reference"
+        and isinstance(item.get("id"), str)
+    ]
+    return References(
+        previous if isinstance(previous, str) else None,
+        conversation if isinstance(conversation, str) else None,
+        ids,
+    )
+
+
+def resolve_references(
+    body: dict, *, history: list[dict] | None = None, items: Mapping[str, dict] | None = None
+) -> dict:
+    """A copy of ``body`` with stored state spliced in: ``history`` (the input and output
+    items of the previous response, or the conversation's items, oldest first) before
+    the input, ``previous_response_id`` and ``conversation`` removed, and each
+    ``item_reference`` replaced by ``items[id]`` (one not in ``items`` stays and is
+    refused by ``parse_request`` with a 404). The previous ``instructions`` are not
+    carried over, as in OpenAI's API."""
+    out = dict(body)
+    inputs = out.get("input", [])
+    if isinstance(inputs, str):
+        inputs = [{"role": "user", "content": inputs}]
+    if isinstance(inputs, list) and items:
+        inputs = [
+            items.get(item["id"], item)
+            if isinstance(item, dict) and item.get("type") == "item_reference"
+            else item
+            for item in inputs
+        ]
+    if history is not None:
+        out.pop("previous_response_id", None)
+        out.pop("conversation", None)
+        inputs = [*history, *inputs] if isinstance(inputs, list) else inputs
+    out["input"] = inputs
+    return out
