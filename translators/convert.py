@@ -142,7 +142,7 @@ def translate_response(
 ) -> Translated:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
     for choice in resp.choices:
-        if ctx.tool_names or ctx.json_tool:
+        if ctx.tool_names or ctx.json_tool or ctx.tool_origins:
             _restore_choice(choice, ctx)
         if client != "openai_chat" and choice.stop_reason in _CUT_OFF:
             _drop_truncated_calls(choice)
