@@ -35,6 +35,7 @@ KEPT = MARK + "items"  # input items with no IR equivalent, with their positions
 HOISTED = MARK + "hoisted"  # how many of req.tools came from additional_tools items
 TOOLS = MARK + "tools"  # the caller's own tools list, for the same protocol
 TOOL_CHOICE = MARK + "tool_choice"
+INPUT_STRING = MARK + "input_string"  # the input was a plain string
 TEXT = MARK + "text"  # the caller's text and reasoning objects, for the same protocol
 REASONING = MARK + "reasoning"
 
@@ -63,6 +64,7 @@ DROPPABLE: frozenset[str] = frozenset(
         TOOL_CHOICE,
         TEXT,
         REASONING,
+        INPUT_STRING,
     }
 )
 
@@ -110,6 +112,8 @@ def parse_request(
     if instructions is not None:
         req.messages.insert(0, ir.Message("system", [ir.Text(instructions)]))
         extra[INSTRUCTIONS] = True
+    if isinstance(body.get("input"), str):
+        extra[INPUT_STRING] = True
     req.max_tokens = f.get(body, "max_output_tokens", f.integer, "")
     for key, (attr, read) in _SCALARS.items():
         value = f.get(body, key, read, "")
@@ -307,6 +311,10 @@ def render_request(req: ir.Request) -> dict:
     if same:
         _apply_residue(items, req.extra.get(RESIDUE))
     out["input"] = items
+    if same and req.extra.get(INPUT_STRING) and len(conversation) == 1:
+        parts = conversation[0].parts
+        if conversation[0].role == "user" and len(parts) == 1 and isinstance(parts[0], ir.Text):
+            out["input"] = parts[0].text
     if same:
         out.update((k, v) for k, v in req.extra.items() if not k.startswith(MARK))
         for key, marker in (("text", TEXT), ("reasoning", REASONING)):

@@ -45,7 +45,9 @@ _MAPPED = frozenset(
 
 
 def parse_response(body: object) -> ir.Response:
-    data = f.obj(body, "")
+    if not isinstance(body, dict):
+        raise wire.upstream_fault(f.fail("", "must be an object"))
+    data = body
     if data.get("status") == "failed":
         err = wire.error_from_failed(data)
         raise TranslationError(
