@@ -19,6 +19,7 @@ import orjson
 from translators import ir, sealing
 from translators.codec import CODECS, COUNTERS
 from translators.errors import TranslationError
+from translators.openai_responses import wire as responses_wire
 
 PROTOCOL_NAMES: dict[ir.Protocol, str] = {
     "openai_chat": "OpenAI Chat Completions",
@@ -58,8 +59,10 @@ _GATEWAY_STATE = re.compile(
     # state sealed into a Responses caller's reasoning item (translators/sealing.py)
     rb'|"encrypted_content"\s*:\s*"' + re.escape(sealing.PREFIX.encode()) + rb"|"
     rb'"(?:signature|thoughtSignature|thought_signature)"\s*:\s*"'
-    # base64 of "anthropic...", "gemini:" and "openai_ch..." as written for Gemini callers
-    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|YW50aHJvcGlj|Z2VtaW5pO|b3BlbmFpX2No)"
+    # base64 of "anthropic...", "gemini:", "openai_ch..." and "openai_re..." as written
+    # for Gemini callers
+    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|openai_responses:"
+    rb"|YW50aHJvcGlj|Z2VtaW5pO|b3BlbmFpX2No|b3BlbmFpX3Jl)"
 )
 
 
@@ -259,6 +262,14 @@ class StreamTranslator:
             self._failed = True
             self.error = message
         return self._renderer.render(events) + self._renderer.finish()
+
+    @property
+    def final_response(self) -> dict | None:
+        """For a Responses caller, the response object of the terminal event once the
+        stream has ended (what the Responses store keeps); None otherwise."""
+        response = getattr(self._renderer, "response", None)
+        done = getattr(self._renderer, "done", False)
+        return response if done and isinstance(response, dict) else None
 
     def fail(self, message: str) -> bytes:
         """Render an in-stream error after an internal failure and stop translating."""
@@ -668,3 +679,29 @@ def _opened_thoughts(thoughts: object) -> list[ir.Part]:
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- OpenAI Responses state
+# A Responses body may name state in the gateway's store; the addon resolves it before
+# ``parse_request`` (a pure translator cannot read the store).
+
+ResponsesReferences = responses_wire.References
+
+
+def responses_references(body: dict) -> ResponsesReferences:
+    """The ``previous_response_id``, ``conversation`` and ``item_reference`` ids a
+    Responses body refers to."""
+    return responses_wire.references(body)
+
+
+def resolve_responses_references(
+    body: dict, *, history: list[dict] | None = None, items: dict[str, dict] | None = None
+) -> dict:
+    """``body`` with the stored history spliced in before its input and its item
+    references replaced (``openai_responses.wire.resolve_references``)."""
+    return responses_wire.resolve_references(body, history=history, items=items)
+
+
+def responses_id(request_id: str) -> str:
+    """The id the gateway gives the Responses answer to request ``request_id``."""
+    return responses_wire.response_id(request_id)

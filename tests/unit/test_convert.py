@@ -812,3 +812,22 @@ def test_responses_token_count_is_estimated_in_its_own_shape():
         )
     )
     assert out["object"] == "response.input_tokens" and out["input_tokens"] > 0
+
+
+def test_the_store_gets_the_final_response_and_the_stored_state_helpers():
+    data = anthropic_sse([{"type": "text", "text": "hello"}], "end_turn")
+    context = responses_ctx(convert.Rendered(b"", {}, None), "anthropic")
+    translator = convert.StreamTranslator("anthropic", "openai_responses", context)
+    cut = data.index(b"event: message_delta")
+    translator.feed(data[:cut])
+    assert translator.final_response is None
+    translator.feed(data[cut:])
+    translator.finish()
+    final = translator.final_response
+    assert final is not None and final["status"] == "completed"
+    assert final["id"] == convert.responses_id(context.request_id)
+    assert convert.StreamTranslator("anthropic", "openai_chat", context).final_response is None
+    body = {"model": "m", "previous_response_id": final["id"], "input": "next"}
+    assert convert.responses_references(body).previous_response_id == final["id"]
+    resolved = convert.resolve_responses_references(body, history=final["output"])
+    assert resolved["input"][0] == final["output"][0]
