@@ -503,7 +503,7 @@ def _drop_truncated_calls(choice: ir.Choice) -> None:
     a half call is not safe to run, so it is left out while text and stop reason stay."""
     kept: list[ir.Part] = []
     for part in choice.parts:
-        if isinstance(part, ir.ToolCall):
+        if isinstance(part, ir.ToolCall) and part.kind != "custom":  # raw input: no JSON
             try:
                 complete = isinstance(orjson.loads(part.arguments or "{}"), dict)
             except orjson.JSONDecodeError:

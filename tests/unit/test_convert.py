@@ -831,3 +831,128 @@ def test_the_store_gets_the_final_response_and_the_stored_state_helpers():
     assert convert.responses_references(body).previous_response_id == final["id"]
     resolved = convert.resolve_responses_references(body, history=final["output"])
     assert resolved["input"][0] == final["output"][0]
+
+
+# ------------------------------------------------- callers of every format on Responses
+
+
+def test_chat_caller_on_a_responses_model_gets_openai_reasoning_back_next_turn():
+    answer = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 5,
+        "status": "completed",
+        "model": "gpt-5",
+        "output": [
+            {
+                "type": "reasoning",
+                "id": "rs_1",
+                "summary": [{"type": "summary_text", "text": "plan"}],
+                "encrypted_content": "gAAAAABsecret",
+            },
+            {
+                "type": "function_call",
+                "id": "fc_1",
+                "call_id": "call_1",
+                "name": "lookup",
+                "arguments": '{"q":"x"}',
+                "status": "completed",
+            },
+        ],
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "total_tokens": 15,
+            "output_tokens_details": {"reasoning_tokens": 3},
+        },
+    }
+    request = {
+        "model": "gpt-5",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "q"}],
+        "tools": [
+            {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+        ],
+        "reasoning_effort": "low",
+    }
+    sent = orjson.loads(
+        render(convert.parse_request(request, "openai_chat"), "openai_responses", model="gpt-5")
+    )
+    assert sent["instructions"] == "Be brief." and sent["store"] is False
+    assert sent["include"] == ["reasoning.encrypted_content"]
+    assert sent["reasoning"] == {"effort": "low"}
+    assert sent["tools"] == [
+        {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
+    ]
+    out = convert.translate_response(orjson.dumps(answer), "openai_responses", "openai_chat", CTX)
+    message = orjson.loads(out.body)["choices"][0]["message"]
+    assert out.usage == ir.Usage(10, 5, reasoning_tokens=3)
+    assert orjson.loads(out.body)["choices"][0]["finish_reason"] == "tool_calls"
+    request["messages"] += [
+        message,
+        {"role": "tool", "tool_call_id": "call_1", "content": "found"},
+    ]
+    sent = orjson.loads(
+        render(convert.parse_request(request, "openai_chat"), "openai_responses", model="gpt-5")
+    )
+    assert sent["input"][1:] == [
+        {
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": "plan"}],
+            "encrypted_content": "gAAAAABsecret",
+        },
+        {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": '{"q":"x"}'},
+        {"type": "function_call_output", "call_id": "call_1", "output": "found"},
+    ]
+
+
+def test_anthropic_and_gemini_callers_reach_a_responses_model():
+    answer = (SPEC / "openai_responses" / "response_function_call.json").read_bytes()
+    anthropic = orjson.loads(
+        convert.translate_response(answer, "openai_responses", "anthropic", CTX).body
+    )
+    assert anthropic["stop_reason"] == "tool_use"
+    assert anthropic["content"][0]["input"] == {"location": "Boston, MA", "unit": "celsius"}
+    gemini = orjson.loads(
+        convert.translate_response(answer, "openai_responses", "gemini", CTX).body
+    )
+    call = gemini["candidates"][0]["content"]["parts"][0]["functionCall"]
+    assert call["name"] == "get_current_weather"
+    body = {
+        "model": "claude-x",
+        "max_tokens": 2000,
+        "system": "sys",
+        "thinking": {"type": "enabled", "budget_tokens": 1500},
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "claude's own", "signature": "SIG"},
+                    {"type": "text", "text": "hello"},
+                ],
+            },
+            {"role": "user", "content": "again"},
+        ],
+    }
+    sent = orjson.loads(
+        render(convert.parse_request(body, "anthropic"), "openai_responses", model="gpt-5")
+    )
+    assert sent["instructions"] == "sys" and sent["max_output_tokens"] == 2000
+    assert sent["reasoning"] == {"effort": "medium"}
+    assert [i["type"] for i in sent["input"]] == ["message", "message", "message"]
+    assert b"SIG" not in orjson.dumps(sent)
+
+
+def test_a_responses_upstream_stream_reaches_a_chat_caller():
+    path = SPEC / "openai_responses" / "stream_reasoning_summary_then_function_call.jsonl"
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    data = b"".join(b"event: x\ndata: " + line + b"\n\n" for line in lines)
+    out = translate("openai_responses", "openai_chat", [data])
+    chunks = [orjson.loads(line[6:]) for line in out.splitlines() if line.startswith(b"data: {")]
+    deltas = [ch["choices"][0]["delta"] for ch in chunks if ch["choices"]]
+    calls = [c for delta in deltas for c in delta.get("tool_calls") or []]
+    assert calls[0]["function"]["name"] == "calculator"
+    arguments = "".join(c["function"].get("arguments", "") for c in calls)
+    assert orjson.loads(arguments) == {"a": 12, "b": 7, "op": "add"}
+    finish = [ch["choices"][0]["finish_reason"] for ch in chunks if ch["choices"]]
+    assert finish[-1] == "tool_calls"
