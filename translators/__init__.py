@@ -1,7 +1,7 @@
 """Pure translators between LLM wire protocols: no I/O, no clocks, no mitmproxy.
 
-Every codec module (``openai_chat``, ``anthropic_messages``, ``gemini``) offers the
-same verbs, so a reader who knows one knows them all:
+Every codec (``openai_chat``, ``openai_responses``, ``anthropic_messages``, ``gemini``)
+offers the same verbs, so a reader who knows one knows them all:
 
 - ``PROTOCOL``: its ``ir.Protocol`` name.
 - ``DROPPABLE``: request fields (as kept in ``Request.extra``) that may be dropped
@@ -15,7 +15,7 @@ same verbs, so a reader who knows one knows them all:
 - ``parse_error(status, body) -> ir.Error``
 - ``render_error(err) -> tuple[int, dict]``
 - ``StreamParser().feed(bytes) -> list[ir.Event]`` / ``.finish() -> list[ir.Event]``
-- formats with a token-count endpoint (Anthropic, Gemini) also have
+- formats with a token-count endpoint (Responses, Anthropic, Gemini) also have
   ``parse_count_request(body, *, model=None) -> ir.Request`` and
   ``render_token_count(tokens) -> dict``
 - ``StreamRenderer(ctx).render(events) -> bytes`` / ``.finish() -> bytes``

@@ -593,3 +593,64 @@ def test_responses_upstream_streams_reach_every_caller(client, path):
     assert out
     if client == "openai_responses":
         validate_sse(out)
+
+
+_part = st.sampled_from(
+    [
+        ir.Text(""),
+        ir.Text("", signature="gsig"),
+        ir.Thinking(origin="anthropic"),
+        ir.Thinking(redacted="R", origin="anthropic"),
+        ir.Thinking(origin="openai_responses"),
+        ir.ToolCall("c", "f", ""),
+        ir.ToolCall("c", "f", '{"a":', signature="gsig"),
+        ir.ToolCall("c", "p", "", kind="custom", namespace="ns"),
+    ]
+)
+_step = st.one_of(
+    st.tuples(st.just("start"), _part),
+    st.tuples(st.just("delta"), st.integers(0, 5), st.text(max_size=5)),
+    st.tuples(st.just("signature"), st.integers(0, 5), st.text(min_size=1, max_size=5)),
+    st.tuples(st.just("stop"), st.integers(0, 5)),
+    st.tuples(st.just("usage"), st.integers(0, 50)),
+)
+_end = st.sampled_from(["end_turn", "tool_use", "max_tokens", "content_filter", "error", None])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_step, max_size=25), _end, st.booleans())
+def test_any_ir_event_sequence_renders_in_grammar(steps, end, with_key):
+    """Whatever order IR events come in (overlapping blocks, deltas of blocks that
+    stopped or never started, repeated stops), the caller's stream is in grammar, ends
+    with exactly one terminal event, and the SDK accumulates it."""
+    events: list[ir.Event] = []
+    kinds: dict[int, str] = {}
+    for step in steps:
+        if step[0] == "start":
+            index = len(kinds)
+            part = step[1]
+            kinds[index] = type(part).__name__
+            events.append(ir.BlockStart(index, part))
+        elif step[0] in ("delta", "signature") and step[1] in kinds:
+            kind = {"Text": "text", "Thinking": "thinking", "ToolCall": "arguments"}[kinds[step[1]]]
+            events.append(
+                ir.BlockDelta(step[1], "signature" if step[0] == "signature" else kind, step[2])
+            )  # type: ignore[arg-type]
+        elif step[0] == "stop":
+            events.append(ir.BlockStop(step[1]))
+        elif step[0] == "usage":
+            events.append(ir.UsageUpdate(ir.Usage(step[1], step[1])))
+    if end == "error":
+        events.append(ir.StreamError(ir.Error("api_error", "boom", 500)))
+    elif end is not None:
+        events.append(ir.Finish(end, ir.Usage(3, 4)))
+    raw = render_events(events, ctx(state_key=KEY if with_key else None))
+    final = validate_sse(raw)
+    terminal = [
+        t
+        for t in types(raw)
+        if t in ("response.completed", "response.incomplete", "response.failed")
+    ]
+    assert len(terminal) == 1
+    assert final["status"] == {None: "failed", "error": "failed"}.get(end, final["status"])
+    sdk_replay(raw)
