@@ -1,9 +1,10 @@
 """The verbs every protocol package offers, stated once, and the table of packages.
 
 A reader who knows one codec knows them all: each package under ``translators/``
-(``openai_chat``, ``anthropic``, ``gemini``) exposes exactly these names from its
-``__init__.py``, and the type checker holds each one to this ``Codec`` protocol through
-``CODECS``. A new protocol is a new package with the same files, added to ``CODECS``.
+(``openai_chat``, ``openai_responses``, ``anthropic``, ``gemini``) exposes exactly
+these names from its ``__init__.py``, and the type checker holds each one to this
+``Codec`` protocol through ``CODECS``. A new protocol is a new package with the same
+files, added to ``CODECS``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
-from translators import anthropic, gemini, ir, openai_chat
+from translators import anthropic, gemini, ir, openai_chat, openai_responses
 
 
 class StreamParser(TypingProtocol):
@@ -74,11 +75,13 @@ class TokenCounter(TypingProtocol):
 
 CODECS: dict[ir.Protocol, Codec] = {
     "openai_chat": openai_chat,
+    "openai_responses": openai_responses,
     "anthropic": anthropic,
     "gemini": gemini,
 }
 
 COUNTERS: dict[ir.Protocol, TokenCounter] = {
+    "openai_responses": openai_responses,
     "anthropic": anthropic,
     "gemini": gemini,
 }

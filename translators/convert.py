@@ -16,9 +16,10 @@ from typing import NamedTuple
 
 import orjson
 
-from translators import ir
+from translators import ir, sealing
 from translators.codec import CODECS, COUNTERS
 from translators.errors import TranslationError
+from translators.openai_responses import wire as responses_wire
 
 PROTOCOL_NAMES: dict[ir.Protocol, str] = {
     "openai_chat": "OpenAI Chat Completions",
@@ -29,7 +30,7 @@ PROTOCOL_NAMES: dict[ir.Protocol, str] = {
 
 
 def supported(client: ir.Protocol, upstream: ir.Protocol) -> bool:
-    """OpenAI Responses has no codec yet: its converter route answers 501."""
+    """Every pair of the four protocols converts."""
     return client in CODECS and upstream in CODECS
 
 
@@ -55,9 +56,13 @@ def parse_request(
 # no re-rendering on its way to a provider of its own protocol.
 _GATEWAY_STATE = re.compile(
     rb'"(?:extra_content|thinking_blocks)"\s*:'
-    rb'|"(?:signature|thoughtSignature|thought_signature)"\s*:\s*"'
-    # base64 of "anthropic...", "gemini:" and "openai_ch..." as written for Gemini callers
-    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|YW50aHJvcGlj|Z2VtaW5pO|b3BlbmFpX2No)"
+    # state sealed into a Responses caller's reasoning item (translators/sealing.py)
+    rb'|"encrypted_content"\s*:\s*"' + re.escape(sealing.PREFIX.encode()) + rb"|"
+    rb'"(?:signature|thoughtSignature|thought_signature)"\s*:\s*"'
+    # base64 of "anthropic...", "gemini:", "openai_ch..." and "openai_re..." as written
+    # for Gemini callers
+    rb"(?:gemini:|anthropic:|anthropic-redacted:|openai_chat:|openai_responses:"
+    rb"|YW50aHJvcGlj|Z2VtaW5pO|b3BlbmFpX2No|b3BlbmFpX3Jl)"
 )
 
 
@@ -68,11 +73,17 @@ def carries_gateway_state(raw: bytes) -> bool:
 
 
 class Rendered(NamedTuple):
-    """A rendered request and what its answer's translation must undo."""
+    """A rendered request and what its answer's translation must undo.
+
+    ``tool_names``, ``json_tool`` and ``tool_origins`` go into the answer's
+    ``RenderContext``; ``dropped`` names what the target could not express and was left
+    out (for the ``x-gateway-dropped`` header and the log line)."""
 
     body: bytes
     tool_names: dict[str, str]  # upstream's tool name -> the caller's, where they differ
     json_tool: str | None  # the tool standing in for structured output, if any
+    tool_origins: dict[str, ir.ToolOrigin] = {}  # noqa: RUF012 (never mutated)
+    dropped: tuple[str, ...] = ()
 
 
 def render_request(
@@ -83,20 +94,35 @@ def render_request(
     default_max_tokens: int | None = None,
     json_via_tool: bool = False,
     max_tokens_field: str = "max_completion_tokens",
+    state_key: bytes | None = None,
+    provider: str | None = None,
 ) -> Rendered:
     """Render ``req`` for ``upstream`` after the cross-protocol policy checks.
 
-    The answer's translation needs ``tool_names`` and ``json_tool`` (via RenderContext)
-    to undo what was changed here for the upstream's sake.
+    The answer's translation needs ``tool_names``, ``json_tool`` and ``tool_origins``
+    (via RenderContext) to undo what was changed here for the upstream's sake. With
+    ``state_key`` and ``provider`` (the rules.yaml provider the request goes to), the
+    provider state a Responses caller carried back sealed is opened first
+    (``open_sealed_state``); sealed state that does not open is never sent.
     """
     req.model = model
     tool_names: dict[str, str] = {}
+    tool_origins: dict[str, ir.ToolOrigin] = {}
+    dropped: list[str] = []
     json_tool = None
+    if state_key is not None and provider is not None:
+        open_sealed_state(req, state_key, provider)
     if req.source != upstream:
-        _refuse_unmapped_fields(req)
+        dropped += _refuse_unmapped_fields(req)
+        dropped += _fit_hosted_tools(req, upstream)
         if json_via_tool:
             json_tool = _structured_output_as_tool(req)
+        tool_origins = _plain_functions(req, upstream)
         tool_names = _fit_tool_names(req, upstream)
+        for fitted, flat in list(tool_names.items()):
+            if flat in tool_origins:  # one mapping per name: the origin holds the caller's
+                tool_origins[fitted] = tool_origins.pop(flat)
+                del tool_names[fitted]
     _strip_foreign_state(req, upstream)
     if req.max_tokens is None and default_max_tokens is not None and upstream == "anthropic":
         req.max_tokens = default_max_tokens  # the one protocol that requires a budget
@@ -106,7 +132,7 @@ def render_request(
     renamed = req.source != upstream and max_tokens_field != "max_completion_tokens"
     if renamed and "max_completion_tokens" in body:
         body[max_tokens_field] = body.pop("max_completion_tokens")
-    return Rendered(orjson.dumps(body), tool_names, json_tool)
+    return Rendered(orjson.dumps(body), tool_names, json_tool, tool_origins, tuple(dropped))
 
 
 class Translated(NamedTuple):
@@ -119,7 +145,7 @@ def translate_response(
 ) -> Translated:
     resp = CODECS[upstream].parse_response(load_json(body, "response"))
     for choice in resp.choices:
-        if ctx.tool_names or ctx.json_tool:
+        if ctx.tool_names or ctx.json_tool or ctx.tool_origins:
             _restore_choice(choice, ctx)
         if client != "openai_chat" and choice.stop_reason in _CUT_OFF:
             _drop_truncated_calls(choice)
@@ -145,8 +171,7 @@ def translate_error(
 
 
 def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:
-    codec = CODECS.get(client, CODECS["openai_chat"])  # Responses errors: the OpenAI shape
-    status, body = codec.render_error(err)
+    status, body = CODECS[client].render_error(err)
     return status, orjson.dumps(body)
 
 
@@ -208,6 +233,7 @@ class StreamTranslator:
     __slots__ = (
         "_called",
         "_ctx",
+        "_custom",
         "_failed",
         "_finished",
         "_json_blocks",
@@ -226,6 +252,7 @@ class StreamTranslator:
         self.usage: ir.Usage | None = None  # the latest usage the upstream reported
         self._ctx = ctx
         self._json_blocks: set[int] = set()  # IR blocks of the structured-output tool
+        self._custom: dict[int, list[str]] = {}  # custom-tool blocks: wrapped input so far
         self._called = False  # a real tool call was streamed
 
     def feed(self, chunk: bytes) -> bytes:
@@ -248,6 +275,14 @@ class StreamTranslator:
             self.error = message
         return self._renderer.render(events) + self._renderer.finish()
 
+    @property
+    def final_response(self) -> dict | None:
+        """For a Responses caller, the response object of the terminal event once the
+        stream has ended (what the Responses store keeps); None otherwise."""
+        response = getattr(self._renderer, "response", None)
+        done = getattr(self._renderer, "done", False)
+        return response if done and isinstance(response, dict) else None
+
     def fail(self, message: str) -> bytes:
         """Render an in-stream error after an internal failure and stop translating."""
         if self._failed:
@@ -268,13 +303,24 @@ class StreamTranslator:
                     self._json_blocks.add(event.index)
                 else:
                     self._called = True
+                    if part.kind == "custom" and event.part.kind != "custom":
+                        # the wrapped input is unwrapped whole when the call ends
+                        self._custom[event.index] = [event.part.arguments]
+                        part = dataclasses.replace(part, arguments="")
                 if part is not event.part:
                     event = ir.BlockStart(event.index, part)
             elif isinstance(event, ir.BlockDelta) and event.index in self._json_blocks:
                 event = dataclasses.replace(event, kind="text")
+            elif isinstance(event, ir.BlockDelta) and event.index in self._custom:
+                if event.kind == "arguments":
+                    self._custom[event.index].append(event.text)
+                    continue
+            elif isinstance(event, ir.BlockStop) and event.index in self._custom:
+                out.append(self._unwrapped(event.index))
             elif isinstance(event, ir.UsageUpdate):
                 self.usage = event.usage
             elif isinstance(event, ir.Finish):
+                out.extend(self._unwrapped(index) for index in list(self._custom))
                 self._finished = True
                 self.usage = event.usage or self.usage
                 stop, raw = _restore_stop(event, self._ctx, self._called)
@@ -287,9 +333,18 @@ class StreamTranslator:
             out.append(event)
         return out
 
+    def _unwrapped(self, index: int) -> ir.BlockDelta:
+        """A custom tool's whole raw input, out of the function argument it rode in."""
+        return ir.BlockDelta(
+            index, "arguments", unwrap_custom_input("".join(self._custom.pop(index)))
+        )
 
-def _refuse_unmapped_fields(req: ir.Request) -> None:
+
+def _refuse_unmapped_fields(req: ir.Request) -> list[str]:
+    """Refuse what the source codec did not mark droppable; the names of the dropped
+    fields (the codecs' own form markers, which contain a colon, are not fields)."""
     droppable = CODECS[req.source].DROPPABLE
+    dropped: list[str] = []
     for key in req.extra:
         if key not in droppable:
             raise TranslationError(
@@ -297,6 +352,131 @@ def _refuse_unmapped_fields(req: ir.Request) -> None:
                 "remove it or use a model served by a provider of the same protocol.",
                 param=key,
             )
+        if ":" not in key:
+            dropped.append(key)
+    return dropped
+
+
+# Which hosted (provider-run) tools each upstream codec renders, by ``HostedTool.kind``.
+# An upstream without one gets the request without it, and the drop is reported: the
+# model simply does not search, where refusing would stop Codex (which always sends
+# ``web_search``) on every other provider. A ``tool_choice`` forcing a hosted tool stays
+# in the source's ``extra`` and is refused. When the Anthropic codec renders
+# ``web_search`` as its ``web_search_20250305`` server tool and the Gemini codec as
+# ``googleSearch``, their sets get ``"web_search"``.
+HOSTED_TOOLS: dict[ir.Protocol, frozenset[str]] = {
+    "openai_chat": frozenset(),
+    "anthropic": frozenset(),
+    "gemini": frozenset(),
+}
+
+
+def _fit_hosted_tools(req: ir.Request, upstream: ir.Protocol) -> list[str]:
+    if upstream == "openai_responses":
+        return []  # OpenAI runs every hosted tool the Responses format names
+    rendered = HOSTED_TOOLS.get(upstream, frozenset())
+    kept = [tool for tool in req.hosted_tools if tool.kind in rendered]
+    dropped = [f"tools.{tool.kind}" for tool in req.hosted_tools if tool.kind not in rendered]
+    req.hosted_tools = kept
+    return dropped
+
+
+NAMESPACE_SEPARATOR = "__"
+CUSTOM_INPUT_SCHEMA: dict = {
+    "type": "object",
+    "properties": {"input": {"type": "string", "description": "The raw input for the tool."}},
+    "required": ["input"],
+    "additionalProperties": False,
+}
+
+
+def _plain_functions(req: ir.Request, upstream: ir.Protocol) -> dict[str, ir.ToolOrigin]:
+    """Responses namespaces and custom tools as plain functions, for upstreams that have
+    neither: a namespaced tool is named ``<namespace>__<name>`` (with a hash suffix if that
+    is taken), a custom tool takes its raw input as the one string argument ``input``,
+    its grammar in the description. The same happens to calls and results in the
+    history; the returned origins restore them in the answer (``_restore_call``)."""
+    if upstream == "openai_responses":
+        return {}
+    origins: dict[str, ir.ToolOrigin] = {}
+    flat: dict[tuple[str | None, str], str] = {}
+    taken = {t.name for t in req.tools if t.namespace is None and t.kind == "function"}
+    for tool in req.tools:
+        if tool.namespace is None and tool.kind == "function":
+            continue
+        name = _flat_name(tool.namespace, tool.name, taken)
+        taken.add(name)
+        flat[(tool.namespace, tool.name)] = name
+        origins[name] = ir.ToolOrigin(tool.name, tool.namespace, tool.kind)
+        if tool.kind == "custom":
+            tool.description = _custom_description(tool)
+            tool.parameters = CUSTOM_INPUT_SCHEMA
+            tool.strict = None
+        if tool.namespace is not None:
+            about = req.namespaces.get(tool.namespace)
+            group = f"[{tool.namespace}: {about}]" if about else f"[{tool.namespace}]"
+            tool.description = f"{group} {tool.description or ''}".rstrip()
+        tool.name, tool.namespace, tool.kind, tool.format = name, None, "function", None
+    req.namespaces = {}
+    choice = req.tool_choice
+    if choice is not None and choice.name is not None:
+        choice.name = flat.get((None, choice.name), choice.name)
+    if choice is not None and choice.allowed:
+        choice.allowed = [flat.get((None, n), n) for n in choice.allowed]
+    calls: dict[str, str] = {}  # call id -> the function name its call got
+    for message in req.messages:
+        for part in message.parts:
+            if isinstance(part, ir.ToolCall) and (part.namespace or part.kind == "custom"):
+                name = flat.get((part.namespace, part.name)) or _flat_name(
+                    part.namespace, part.name, set()
+                )
+                if part.kind == "custom":
+                    part.arguments = orjson.dumps({"input": part.arguments}).decode()
+                calls[part.id] = part.name = name
+                part.namespace, part.kind = None, "function"
+            elif isinstance(part, ir.ToolResult) and part.call_id in calls:
+                part.name = calls[part.call_id]
+    return origins
+
+
+def _flat_name(namespace: str | None, name: str, taken: set[str]) -> str:
+    if namespace is None:
+        return name
+    flat = f"{namespace}{NAMESPACE_SEPARATOR}{name}"
+    if flat in taken:
+        digest = hashlib.sha256(f"{namespace}\0{name}".encode()).hexdigest()[:6]
+        flat = f"{flat}_{digest}"
+    return flat
+
+
+def _custom_description(tool: ir.Tool) -> str:
+    text = (tool.description or "").rstrip()
+    text += (
+        "\n\nThis tool takes free-form text, not JSON: pass the whole text as the string "
+        "argument `input`."
+    )
+    fmt = tool.format or {}
+    if fmt.get("type") == "grammar" and isinstance(fmt.get("definition"), str):
+        syntax = fmt.get("syntax") if isinstance(fmt.get("syntax"), str) else "lark"
+        text += f" The text must match this {syntax} grammar:\n{fmt['definition']}"
+    return text.lstrip()
+
+
+def unwrap_custom_input(arguments: str) -> str:
+    """A custom tool's raw input from the JSON arguments of its stand-in function; text
+    that is not the wrapper is passed on as it is (never a JSON-wrapped input: bug 10)."""
+    try:
+        value = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError:
+        return arguments
+    if isinstance(value, dict):
+        inner = value.get("input")
+        if isinstance(inner, str):
+            return inner
+        strings = [v for v in value.values() if isinstance(v, str)]
+        if len(value) == 1 and strings:
+            return strings[0]
+    return arguments
 
 
 JSON_TOOL_NAME = "json_response"
@@ -335,7 +515,7 @@ def _drop_truncated_calls(choice: ir.Choice) -> None:
     a half call is not safe to run, so it is left out while text and stop reason stay."""
     kept: list[ir.Part] = []
     for part in choice.parts:
-        if isinstance(part, ir.ToolCall):
+        if isinstance(part, ir.ToolCall) and part.kind != "custom":  # raw input: no JSON
             try:
                 complete = isinstance(orjson.loads(part.arguments or "{}"), dict)
             except orjson.JSONDecodeError:
@@ -357,9 +537,22 @@ def _restore_choice(choice: ir.Choice, ctx: ir.RenderContext) -> None:
 
 def _restore_call(call: ir.ToolCall, ctx: ir.RenderContext) -> ir.ToolCall | ir.Text:
     """The caller's view of a call the upstream made: the structured-output tool's call
-    is the answer's text; any other call gets the caller's own tool name back."""
+    is the answer's text; a stand-in function gets its namespace, name and kind back (a
+    custom tool's input unwrapped); any other call gets the caller's own tool name."""
     if call.name == ctx.json_tool:
         return ir.Text(call.arguments)
+    origin = ctx.tool_origins.get(call.name)
+    if origin is not None:
+        arguments = call.arguments
+        if origin.kind == "custom" and call.kind != "custom":
+            arguments = unwrap_custom_input(arguments) if arguments else ""
+        return dataclasses.replace(
+            call,
+            name=origin.name,
+            namespace=origin.namespace,
+            kind=origin.kind,
+            arguments=arguments,
+        )
     name = ctx.tool_names.get(call.name)
     return call if name is None else dataclasses.replace(call, name=name)
 
@@ -377,6 +570,7 @@ def _restore_stop(
 # stable, unique fitting name and mapped back in the answer.
 _TOOL_NAME_RULES: dict[ir.Protocol, tuple[re.Pattern[str], int]] = {
     "openai_chat": (re.compile(r"[^a-zA-Z0-9_-]"), 64),
+    "openai_responses": (re.compile(r"[^a-zA-Z0-9_-]"), 64),
     "anthropic": (re.compile(r"[^a-zA-Z0-9_-]"), 128),
     "gemini": (re.compile(r"[^a-zA-Z0-9_.:-]"), 128),
 }
@@ -420,10 +614,13 @@ def _fit_tool_names(req: ir.Request, upstream: ir.Protocol) -> dict[str, str]:
 
 def _strip_foreign_state(req: ir.Request, upstream: ir.Protocol) -> None:
     """Signatures and redacted thinking only mean something to the provider that made
-    them; another provider rejects or misreads them."""
+    them; another provider rejects or misreads them. Sealed state that was not opened
+    never leaves the gateway (RESPONSES-NOTES bug 7)."""
     for message in req.messages:
         kept: list[ir.Part] = []
         for part in message.parts:
+            if isinstance(part, ir.Thinking) and part.sealed is not None:
+                continue
             if isinstance(part, ir.Thinking) and part.origin != upstream:
                 if part.redacted is not None or not part.text:
                     continue
@@ -436,3 +633,87 @@ def _strip_foreign_state(req: ir.Request, upstream: ir.Protocol) -> None:
                 part.signature = None
             kept.append(part)
         message.parts = kept
+
+
+def open_sealed_state(req: ir.Request, key: bytes, provider: str) -> None:
+    """Turn the state sealed into a Responses caller's reasoning items back into what the
+    provider gave: Thinking parts with their signatures, redacted data and origin, and
+    Gemini signatures on the calls (matched by call id) and text of the same assistant
+    turn. A blob that does not open for ``provider`` with ``key`` (another provider's,
+    tampered, truncated, or not the gateway's) is dropped with its thought."""
+    for message in req.messages:
+        if not any(isinstance(p, ir.Thinking) and p.sealed is not None for p in message.parts):
+            continue
+        calls: dict[str, str] = {}
+        text_signature: str | None = None
+        parts: list[ir.Part] = []
+        for part in message.parts:
+            if not isinstance(part, ir.Thinking) or part.sealed is None:
+                parts.append(part)
+                continue
+            state = sealing.unseal(key, provider, part.sealed)
+            if state is None:
+                continue
+            parts.extend(_opened_thoughts(state.get("thinking")))
+            found = state.get("calls")
+            if isinstance(found, dict):
+                calls.update((k, v) for k, v in found.items() if isinstance(v, str))
+            if isinstance(state.get("text"), str):
+                text_signature = state["text"]
+        for part in parts:
+            if isinstance(part, ir.ToolCall) and part.id in calls:
+                part.signature = calls[part.id]
+        if text_signature is not None:
+            texts = [p for p in parts if isinstance(p, ir.Text)]
+            if texts:
+                texts[-1].signature = text_signature
+            else:
+                parts.append(ir.Text("", signature=text_signature))
+        message.parts = parts
+
+
+_ORIGINS = frozenset(CODECS)
+
+
+def _opened_thoughts(thoughts: object) -> list[ir.Part]:
+    out: list[ir.Part] = []
+    for thought in thoughts if isinstance(thoughts, list) else []:
+        if not isinstance(thought, dict):
+            continue
+        origin = thought.get("origin")
+        text, signature, redacted = (thought.get(k) for k in ("text", "signature", "redacted"))
+        out.append(
+            ir.Thinking(
+                text=text if isinstance(text, str) else "",
+                signature=signature if isinstance(signature, str) else None,
+                redacted=redacted if isinstance(redacted, str) else None,
+                origin=origin if origin in _ORIGINS else None,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- OpenAI Responses state
+# A Responses body may name state in the gateway's store; the addon resolves it before
+# ``parse_request`` (a pure translator cannot read the store).
+
+ResponsesReferences = responses_wire.References
+
+
+def responses_references(body: dict) -> ResponsesReferences:
+    """The ``previous_response_id``, ``conversation`` and ``item_reference`` ids a
+    Responses body refers to."""
+    return responses_wire.references(body)
+
+
+def resolve_responses_references(
+    body: dict, *, history: list[dict] | None = None, items: dict[str, dict] | None = None
+) -> dict:
+    """``body`` with the stored history spliced in before its input and its item
+    references replaced (``openai_responses.wire.resolve_references``)."""
+    return responses_wire.resolve_references(body, history=history, items=items)
+
+
+def responses_id(request_id: str) -> str:
+    """The id the gateway gives the Responses answer to request ``request_id``."""
+    return responses_wire.response_id(request_id)

@@ -14,19 +14,12 @@ from translators.codec import CODECS
 
 
 def recognise_responses(body: dict) -> int:
-    """OpenAI Responses has no codec yet; its bodies are told apart by ``input``."""
-    if "messages" in body or "contents" in body:
-        return 0
-    responses_only = ("input", "instructions", "previous_response_id", "prompt", "conversation")
-    if any(key in body for key in responses_only):
-        return 2
-    return 0
+    """Kept for callers of the old name: the Responses codec's own ``recognise``."""
+    return CODECS["openai_responses"].recognise(body)
 
 
 def scores(body: dict) -> dict[ir.Protocol, int]:
-    found: dict[ir.Protocol, int] = {p: codec.recognise(body) for p, codec in CODECS.items()}
-    found["openai_responses"] = recognise_responses(body)
-    return found
+    return {p: codec.recognise(body) for p, codec in CODECS.items()}
 
 
 def check(body: dict, expected: ir.Protocol) -> tuple[bool, ir.Protocol | None]:

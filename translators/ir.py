@@ -112,6 +112,7 @@ class Image:
     url: str | None = None  # http(s) or gs:// reference; exactly one of data/url
     detail: str | None = None  # OpenAI detail hint
     cache_control: dict | None = None
+    file_id: str | None = None  # provider file reference (OpenAI Responses input_image)
 
 
 @dataclass(slots=True)
@@ -136,13 +137,22 @@ class Audio:
     data: str  # base64
 
 
+ToolKind = Literal["function", "custom"]
+
+
 @dataclass(slots=True)
 class ToolCall:
+    """A call the model made. ``kind`` "custom" is an OpenAI Responses freeform tool:
+    ``arguments`` then holds the raw input text, not JSON. ``namespace`` is the
+    Responses tool group the called tool belongs to (``name`` is the name inside it)."""
+
     id: str
     name: str
     arguments: str  # JSON text, possibly partial/invalid when it came from OpenAI
     signature: str | None = None  # Gemini thoughtSignature of the functionCall part
     cache_control: dict | None = None
+    namespace: str | None = None
+    kind: ToolKind = "function"
 
 
 @dataclass(slots=True)
@@ -166,6 +176,10 @@ class Thinking:
     signature: str | None = None
     redacted: str | None = None  # Anthropic redacted_thinking.data
     origin: Protocol | None = None
+    # Provider state the gateway sealed into a Responses caller's reasoning item
+    # (translators/sealing.py), still closed: ``convert.open_sealed_state`` turns it back
+    # into signed parts, and it is never sent anywhere as it is.
+    sealed: str | None = None
 
 
 Part = Text | Image | Document | Audio | ToolCall | ToolResult | Thinking
@@ -183,11 +197,32 @@ class Message:
 
 @dataclass(slots=True)
 class Tool:
+    """A tool the caller runs. ``kind`` "custom" (OpenAI Responses) takes free text shaped
+    by ``format`` (``{"type":"grammar","syntax":"lark"|"regex","definition"}`` or
+    ``{"type":"text"}``) instead of JSON arguments; ``namespace`` names the Responses tool
+    group it belongs to. Only the Responses codec renders either: for other upstreams
+    ``convert`` turns them into plain functions and restores them in the answer."""
+
     name: str
     description: str | None = None
     parameters: dict | None = None  # JSON Schema of the arguments object
     strict: bool | None = None
     cache_control: dict | None = None
+    kind: ToolKind = "function"
+    namespace: str | None = None
+    format: dict | None = None  # custom tools' input format
+
+
+@dataclass(slots=True)
+class HostedTool:
+    """A tool the provider runs itself (OpenAI's ``web_search``, Anthropic's
+    ``web_search_20250305`` server tool, Gemini's ``googleSearch``). ``kind`` is the
+    gateway's name for it (``web_search``, ``file_search``, ``code_interpreter`` ...);
+    ``options`` the source protocol's own fields, rendered as they are only to the same
+    protocol. Which upstream codecs render which kind is ``convert``'s table."""
+
+    kind: str
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -234,6 +269,9 @@ class Request:
     stop: list[str] | None = None
     user: str | None = None
     tools: list[Tool] = field(default_factory=list)
+    # Responses tool groups: namespace name -> its description (the tools name theirs).
+    namespaces: dict[str, str | None] = field(default_factory=dict)
+    hosted_tools: list[HostedTool] = field(default_factory=list)
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
@@ -285,6 +323,7 @@ class Error:
     status: int
     param: str | None = None
     code: str | None = None
+    retry_after: float | None = None  # seconds, when the provider said when to retry
 
 
 # ------------------------------------------------------------------ stream events
@@ -344,6 +383,17 @@ class StreamError:
 Event = MessageStart | BlockStart | BlockDelta | BlockStop | UsageUpdate | Finish | StreamError
 
 
+@dataclass(frozen=True, slots=True)
+class ToolOrigin:
+    """What a plain function an upstream was given stands for in the caller's request:
+    a tool inside a Responses namespace, or a custom (freeform) tool whose raw input was
+    wrapped as the function's one string argument ``input``."""
+
+    name: str  # the caller's tool name (inside its namespace)
+    namespace: str | None = None
+    kind: ToolKind = "function"
+
+
 @dataclass(slots=True)
 class RenderContext:
     """What a renderer needs that the translators may not compute themselves (no clocks,
@@ -361,3 +411,10 @@ class RenderContext:
     tool_names: dict[str, str] = field(default_factory=dict)
     # The tool that stood in for structured output; its call is the answer's text.
     json_tool: str | None = None
+    # Upstream function names that stand for namespaced or custom tools of the caller.
+    tool_origins: dict[str, ToolOrigin] = field(default_factory=dict)
+    # Sealing provider state into a Responses caller's reasoning items
+    # (translators/sealing.py): the gateway's key, and the provider (rules.yaml name) that
+    # answered, which the sealed state is bound to. No key: nothing is sealed.
+    state_key: bytes | None = None
+    provider: str | None = None

@@ -213,7 +213,8 @@ def test_tool_names_fitted_for_the_upstream_and_mapped_back():
         "max_tokens": 10,
     }
     req = convert.parse_request(body, "anthropic")
-    sent, names, _ = convert.render_request(req, "openai_chat", model="gpt")
+    rendered = convert.render_request(req, "openai_chat", model="gpt")
+    sent, names = rendered.body, rendered.tool_names
     sent_tools = [t["function"]["name"] for t in orjson.loads(sent)["tools"]]
     assert len(sent_tools[0]) == 64 and sent_tools[1] == "ok_name"
     assert names == {sent_tools[0]: LONG}
@@ -376,3 +377,607 @@ def test_max_tokens_field_for_openai_compatible_servers():
     req = convert.parse_request(body, "anthropic")
     sent = orjson.loads(render(req, "openai_chat", model="gpt-5"))
     assert sent["max_completion_tokens"] == 50 and "max_tokens" not in sent
+
+
+# ----------------------------------------------------------- OpenAI Responses callers
+# The policy convert applies for a Responses caller (Codex) on other providers: namespace
+# and custom tools as plain functions and back, hosted tools dropped and reported, and
+# provider state sealed into reasoning items and opened on the next turn.
+
+from tests.responses_grammar import validate_sse  # noqa: E402
+from translators import sealing  # noqa: E402
+
+KEY = b"gateway-key"
+PATCH = "*** Begin Patch\n*** Update File: a.py\n@@\n-x = 1\n+x = 2\n*** End Patch\n"
+CODEX_TOOLS = [
+    {
+        "type": "function",
+        "name": "shell",
+        "description": "Runs a command",
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": {"command": {"type": "array", "items": {"type": "string"}}},
+            "required": ["command"],
+        },
+    },
+    {
+        "type": "namespace",
+        "name": "mcp__github",
+        "description": "GitHub tools",
+        "tools": [
+            {
+                "type": "function",
+                "name": "get_issue",
+                "description": "Read an issue",
+                "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            }
+        ],
+    },
+    {
+        "type": "custom",
+        "name": "apply_patch",
+        "description": "Edit files",
+        "format": {"type": "grammar", "syntax": "lark", "definition": "start: patch"},
+    },
+    {"type": "web_search"},
+]
+
+
+def codex_body(history: list[dict], model: str = "claude-sonnet-4-5") -> dict:
+    """What Codex sends: no item ids, store false, encrypted reasoning asked for."""
+    return {
+        "model": model,
+        "instructions": "You are Codex.",
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "fix a.py"}],
+            },
+            *history,
+        ],
+        "tools": CODEX_TOOLS,
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "reasoning": {"effort": "medium", "summary": "auto"},
+        "store": False,
+        "stream": True,
+        "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": "conversation-1",
+        "text": {"verbosity": "low"},
+        "metadata": {"k": "v"},
+        "client_metadata": {"originator": "codex"},
+    }
+
+
+def codex_history(output: list[dict]) -> list[dict]:
+    """Codex keeps the done items and sends them back without ids or status."""
+    return [{k: v for k, v in item.items() if k not in ("id", "status")} for item in output]
+
+
+def responses_ctx(rendered: convert.Rendered, provider: str) -> ir.RenderContext:
+    return ir.RenderContext(
+        model="claude-sonnet-4-5",
+        created=1,
+        request_id=f"req-{provider}",
+        tool_names=rendered.tool_names,
+        json_tool=rendered.json_tool,
+        tool_origins=rendered.tool_origins,
+        state_key=KEY,
+        provider=provider,
+    )
+
+
+def anthropic_sse(blocks: list[dict], stop: str) -> bytes:
+    events: list[dict] = [
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude",
+                "content": [],
+                "usage": {"input_tokens": 20, "output_tokens": 1},
+            },
+        }
+    ]
+    for index, block in enumerate(blocks):
+        kind = block["type"]
+        if kind == "thinking":
+            start = {"type": "thinking", "thinking": ""}
+            deltas = [
+                {"type": "thinking_delta", "thinking": block["thinking"]},
+                {"type": "signature_delta", "signature": block["signature"]},
+            ]
+        elif kind == "tool_use":
+            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            deltas = [
+                {"type": "input_json_delta", "partial_json": orjson.dumps(block["input"]).decode()}
+            ]
+        else:
+            start = {"type": "text", "text": ""}
+            deltas = [{"type": "text_delta", "text": block["text"]}]
+        events.append({"type": "content_block_start", "index": index, "content_block": start})
+        events += [{"type": "content_block_delta", "index": index, "delta": d} for d in deltas]
+        events.append({"type": "content_block_stop", "index": index})
+    events.append(
+        {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 30}}
+    )
+    events.append({"type": "message_stop"})
+    return b"".join(
+        b"event: " + e["type"].encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n" for e in events
+    )
+
+
+def codex_turn_on_anthropic(history: list[dict], answer: bytes) -> tuple[dict, list[dict]]:
+    """One Codex turn against Claude: the body Claude gets, and the items Codex keeps."""
+    req = convert.parse_request(codex_body(history), "openai_responses")
+    rendered = convert.render_request(
+        req,
+        "anthropic",
+        model="claude-sonnet-4-5",
+        default_max_tokens=16000,
+        state_key=KEY,
+        provider="anthropic",
+    )
+    translator = convert.StreamTranslator(
+        "anthropic", "openai_responses", responses_ctx(rendered, "anthropic")
+    )
+    final = validate_sse(translator.feed(answer) + translator.finish())
+    return orjson.loads(rendered.body), final["output"]
+
+
+def test_responses_is_supported_with_every_protocol():
+    protocols: list[ir.Protocol] = ["openai_chat", "openai_responses", "anthropic", "gemini"]
+    assert all(convert.supported(a, b) for a in protocols for b in protocols)
+
+
+def test_bug16_metadata_and_client_metadata_never_reach_other_upstreams():
+    for upstream in ("anthropic", "gemini", "openai_chat"):
+        req = convert.parse_request(codex_body([]), "openai_responses")
+        rendered = convert.render_request(req, upstream, model="m", default_max_tokens=4096)
+        sent = orjson.loads(rendered.body)
+        assert "client_metadata" not in rendered.body.decode()
+        assert sent.get("metadata") is None or "k" not in sent["metadata"]
+        assert {"metadata", "client_metadata", "tools.web_search"} <= set(rendered.dropped)
+
+
+def test_namespace_and_custom_tools_become_plain_functions():
+    req = convert.parse_request(codex_body([]), "openai_responses")
+    rendered = convert.render_request(req, "anthropic", model="m", default_max_tokens=4096)
+    tools = {t["name"]: t for t in orjson.loads(rendered.body)["tools"]}
+    assert set(tools) == {"shell", "mcp__github__get_issue", "apply_patch"}
+    assert tools["apply_patch"]["input_schema"] == convert.CUSTOM_INPUT_SCHEMA
+    assert "lark grammar:\nstart: patch" in tools["apply_patch"]["description"]
+    assert (
+        tools["mcp__github__get_issue"]["description"]
+        == "[mcp__github: GitHub tools] Read an issue"
+    )
+    assert rendered.tool_origins == {
+        "mcp__github__get_issue": ir.ToolOrigin("get_issue", "mcp__github", "function"),
+        "apply_patch": ir.ToolOrigin("apply_patch", None, "custom"),
+    }
+
+
+def test_namespaced_names_cannot_collide_and_are_fitted():
+    body = codex_body([])
+    body["tools"] = [
+        {"type": "function", "name": "ns__f", "parameters": {}},
+        {
+            "type": "namespace",
+            "name": "ns",
+            "description": "",
+            "tools": [{"type": "function", "name": "f"}],
+        },
+        {
+            "type": "namespace",
+            "name": "a.b" * 30,
+            "description": "",
+            "tools": [{"type": "function", "name": "g"}],
+        },
+    ]
+    req = convert.parse_request(body, "openai_responses")
+    rendered = convert.render_request(req, "openai_chat", model="m")
+    names = [t["function"]["name"] for t in orjson.loads(rendered.body)["tools"]]
+    assert names[0] == "ns__f" and names[1].startswith("ns__f_") and len(set(names)) == 3
+    assert all(len(n) <= 64 and "." not in n for n in names)
+    assert rendered.tool_origins[names[1]] == ir.ToolOrigin("f", "ns")
+    assert rendered.tool_origins[names[2]] == ir.ToolOrigin("g", "a.b" * 30)
+    assert rendered.tool_names == {}
+
+
+def test_forcing_a_hosted_tool_is_refused_but_the_tool_alone_is_dropped():
+    body = codex_body([])
+    body["tool_choice"] = {"type": "web_search"}
+    req = convert.parse_request(body, "openai_responses")
+    with pytest.raises(TranslationError) as err:
+        convert.render_request(req, "gemini", model="gemini-2.5-pro")
+    assert err.value.param == "tool_choice"
+
+
+def test_bug09_bug10_whole_answer_restores_namespace_and_custom_calls():
+    req = convert.parse_request(codex_body([]), "openai_responses")
+    rendered = convert.render_request(req, "anthropic", model="m", default_max_tokens=4096)
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude",
+        "content": [
+            {
+                "type": "tool_use",
+                "id": "toolu_1",
+                "name": "mcp__github__get_issue",
+                "input": {"n": 7},
+            },
+            {"type": "tool_use", "id": "toolu_2", "name": "apply_patch", "input": {"input": PATCH}},
+        ],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+    }
+    out = convert.translate_response(
+        orjson.dumps(answer), "anthropic", "openai_responses", responses_ctx(rendered, "anthropic")
+    )
+    items = orjson.loads(out.body)["output"]
+    assert (items[0]["type"], items[0]["namespace"], items[0]["name"]) == (
+        "function_call",
+        "mcp__github",
+        "get_issue",
+    )
+    assert items[0]["arguments"] == '{"n":7}'
+    assert (items[1]["type"], items[1]["name"], items[1]["input"]) == (
+        "custom_tool_call",
+        "apply_patch",
+        PATCH,
+    )
+    assert "namespace" not in items[1]
+
+
+def test_bug04_codex_tool_loop_on_claude_replays_signed_thinking():
+    """Three turns: each answer's signed thinking comes back to Claude byte for byte,
+    though Codex sends no ids, and the custom call goes back wrapped for Claude."""
+    first = anthropic_sse(
+        [
+            {"type": "thinking", "thinking": "Need to edit a.py.", "signature": "SIG-ONE"},
+            {"type": "tool_use", "id": "toolu_1", "name": "apply_patch", "input": {"input": PATCH}},
+        ],
+        "tool_use",
+    )
+    sent, output = codex_turn_on_anthropic([], first)
+    assert "thinking" in sent and "metadata" not in sent
+    assert [i["type"] for i in output] == ["reasoning", "custom_tool_call"]
+    assert output[1]["input"] == PATCH
+    history = [
+        *codex_history(output),
+        {"type": "custom_tool_call_output", "call_id": "toolu_1", "output": "Done!"},
+    ]
+    second = anthropic_sse(
+        [
+            {"type": "thinking", "thinking": "Now run the tests.", "signature": "SIG-TWO"},
+            {
+                "type": "tool_use",
+                "id": "toolu_2",
+                "name": "shell",
+                "input": {"command": ["pytest"]},
+            },
+        ],
+        "tool_use",
+    )
+    sent, output = codex_turn_on_anthropic(history, second)
+    assistant = sent["messages"][1]
+    assert assistant == {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "Need to edit a.py.", "signature": "SIG-ONE"},
+            {"type": "tool_use", "id": "toolu_1", "name": "apply_patch", "input": {"input": PATCH}},
+        ],
+    }
+    assert sent["messages"][2]["content"][0]["tool_use_id"] == "toolu_1"
+    history += [
+        *codex_history(output),
+        {"type": "function_call_output", "call_id": "toolu_2", "output": "1 passed"},
+    ]
+    sent, _ = codex_turn_on_anthropic(
+        history, anthropic_sse([{"type": "text", "text": "ok"}], "end_turn")
+    )
+    signatures = [
+        block["signature"]
+        for message in sent["messages"]
+        if message["role"] == "assistant"
+        for block in message["content"]
+        if block["type"] == "thinking"
+    ]
+    assert signatures == ["SIG-ONE", "SIG-TWO"]
+
+
+def test_bug07_tampered_or_foreign_encrypted_content_is_never_forwarded():
+    good = sealing.seal(
+        KEY, "anthropic", {"thinking": [{"origin": "anthropic", "text": "t", "signature": "S"}]}
+    )
+    foreign = sealing.seal(
+        KEY, "gemini-prov", {"thinking": [{"origin": "gemini", "text": "t", "signature": "G"}]}
+    )
+    tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    for blob, kept in ((good, True), (tampered, False), (foreign, False), ("gAAAAABopenai", False)):
+        history = [
+            {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": "t"}],
+                "encrypted_content": blob,
+            },
+            {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "x"},
+        ]
+        req = convert.parse_request(codex_body(history), "openai_responses")
+        rendered = convert.render_request(
+            req,
+            "anthropic",
+            model="m",
+            default_max_tokens=4096,
+            state_key=KEY,
+            provider="anthropic",
+        )
+        assert (b'"signature":"S"' in rendered.body) is kept
+        assert blob.encode() not in rendered.body
+        assert sealing.PREFIX.encode() not in rendered.body
+
+
+def test_sealed_state_is_dropped_even_when_the_addon_gives_no_key():
+    blob = sealing.seal(
+        KEY, "anthropic", {"thinking": [{"origin": "anthropic", "text": "t", "signature": "S"}]}
+    )
+    history = [{"type": "reasoning", "summary": [], "encrypted_content": blob}]
+    for upstream in ("anthropic", "openai_responses"):
+        req = convert.parse_request(codex_body(history), "openai_responses")
+        body = convert.render_request(req, upstream, model="m", default_max_tokens=4096).body
+        assert blob.encode() not in body
+
+
+def test_bug08_gemini_call_signature_survives_a_codex_turn_without_ids():
+    path = SPEC / "gemini" / "stream_gemini3_function_call.jsonl"
+    answer = b"".join(
+        b"data: " + line + b"\r\n\r\n" for line in path.read_bytes().splitlines() if line.strip()
+    )
+    signature = orjson.loads(path.read_bytes().splitlines()[0])["candidates"][0]["content"][
+        "parts"
+    ][0]["thoughtSignature"]
+    body = codex_body([], model="gemini-3-pro-preview")
+    req = convert.parse_request(body, "openai_responses")
+    rendered = convert.render_request(
+        req, "gemini", model="gemini-3-pro-preview", state_key=KEY, provider="gemini"
+    )
+    translator = convert.StreamTranslator(
+        "gemini", "openai_responses", responses_ctx(rendered, "gemini")
+    )
+    output = validate_sse(translator.feed(answer) + translator.finish())["output"]
+    call = output[-1]
+    history = [
+        *codex_history(output),
+        {"type": "function_call_output", "call_id": call["call_id"], "output": "sunny"},
+    ]
+    req = convert.parse_request(codex_body(history, "gemini-3-pro-preview"), "openai_responses")
+    sent = orjson.loads(
+        convert.render_request(
+            req, "gemini", model="gemini-3-pro-preview", state_key=KEY, provider="gemini"
+        ).body
+    )
+    model_turn = next(c for c in sent["contents"] if c["role"] == "model")
+    assert model_turn["parts"] == [
+        {
+            "functionCall": {"name": "weather", "args": {"location": "San Francisco"}},
+            "thoughtSignature": signature,
+        }
+    ]
+
+
+def test_namespace_and_custom_calls_go_back_to_gemini_as_their_functions():
+    history = [
+        {
+            "type": "function_call",
+            "call_id": "c1",
+            "namespace": "mcp__github",
+            "name": "get_issue",
+            "arguments": '{"n":1}',
+        },
+        {"type": "function_call_output", "call_id": "c1", "output": "issue text"},
+        {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": PATCH},
+        {"type": "custom_tool_call_output", "call_id": "c2", "output": "Done!"},
+    ]
+    req = convert.parse_request(codex_body(history, "gemini-2.5-pro"), "openai_responses")
+    sent = orjson.loads(convert.render_request(req, "gemini", model="gemini-2.5-pro").body)
+    calls = [p["functionCall"] for c in sent["contents"] for p in c["parts"] if "functionCall" in p]
+    results = [
+        p["functionResponse"]["name"]
+        for c in sent["contents"]
+        for p in c["parts"]
+        if "functionResponse" in p
+    ]
+    assert calls == [
+        {"name": "mcp__github__get_issue", "args": {"n": 1}, "id": "c1"},
+        {"name": "apply_patch", "args": {"input": PATCH}, "id": "c2"},
+    ]
+    assert results == ["mcp__github__get_issue", "apply_patch"]
+
+
+def test_sealed_blobs_mark_a_same_protocol_body_for_re_rendering():
+    blob = sealing.seal(KEY, "anthropic", {"x": 1})
+    assert convert.carries_gateway_state(orjson.dumps({"encrypted_content": blob}))
+    assert not convert.carries_gateway_state(b'{"encrypted_content": "gAAAAABopenai"}')
+
+
+def test_bug11_upstream_error_reaches_a_responses_caller_as_an_sdk_error():
+    body = b'{"type":"error","error":{"type":"rate_limit_error","message":"Slow down."}}'
+    status, out = convert.translate_error(429, body, "anthropic", "openai_responses")
+    assert status == 429
+    assert orjson.loads(out)["error"] == {
+        "message": "Slow down.",
+        "type": "rate_limit_error",
+        "param": None,
+        "code": "rate_limit_exceeded",
+    }
+
+
+def test_bug12_a_cut_upstream_stream_is_response_failed_for_a_responses_caller():
+    data = anthropic_sse([{"type": "text", "text": "partial answer"}], "end_turn")
+    cut = data[: data.index(b"content_block_stop")]
+    translator = convert.StreamTranslator(
+        "anthropic", "openai_responses", responses_ctx(convert.Rendered(b"", {}, None), "anthropic")
+    )
+    raw = translator.feed(cut) + translator.finish()
+    final = validate_sse(raw)
+    assert final["status"] == "failed" and translator.error
+
+
+def test_responses_token_count_is_estimated_in_its_own_shape():
+    out = orjson.loads(
+        convert.count_tokens_locally(
+            {"model": "m", "input": "Tell me a joke."}, "openai_responses", model=None
+        )
+    )
+    assert out["object"] == "response.input_tokens" and out["input_tokens"] > 0
+
+
+def test_the_store_gets_the_final_response_and_the_stored_state_helpers():
+    data = anthropic_sse([{"type": "text", "text": "hello"}], "end_turn")
+    context = responses_ctx(convert.Rendered(b"", {}, None), "anthropic")
+    translator = convert.StreamTranslator("anthropic", "openai_responses", context)
+    cut = data.index(b"event: message_delta")
+    translator.feed(data[:cut])
+    assert translator.final_response is None
+    translator.feed(data[cut:])
+    translator.finish()
+    final = translator.final_response
+    assert final is not None and final["status"] == "completed"
+    assert final["id"] == convert.responses_id(context.request_id)
+    assert convert.StreamTranslator("anthropic", "openai_chat", context).final_response is None
+    body = {"model": "m", "previous_response_id": final["id"], "input": "next"}
+    assert convert.responses_references(body).previous_response_id == final["id"]
+    resolved = convert.resolve_responses_references(body, history=final["output"])
+    assert resolved["input"][0] == final["output"][0]
+
+
+# ------------------------------------------------- callers of every format on Responses
+
+
+def test_chat_caller_on_a_responses_model_gets_openai_reasoning_back_next_turn():
+    answer = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 5,
+        "status": "completed",
+        "model": "gpt-5",
+        "output": [
+            {
+                "type": "reasoning",
+                "id": "rs_1",
+                "summary": [{"type": "summary_text", "text": "plan"}],
+                "encrypted_content": "gAAAAABsecret",
+            },
+            {
+                "type": "function_call",
+                "id": "fc_1",
+                "call_id": "call_1",
+                "name": "lookup",
+                "arguments": '{"q":"x"}',
+                "status": "completed",
+            },
+        ],
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "total_tokens": 15,
+            "output_tokens_details": {"reasoning_tokens": 3},
+        },
+    }
+    request = {
+        "model": "gpt-5",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "q"}],
+        "tools": [
+            {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+        ],
+        "reasoning_effort": "low",
+    }
+    sent = orjson.loads(
+        render(convert.parse_request(request, "openai_chat"), "openai_responses", model="gpt-5")
+    )
+    assert sent["instructions"] == "Be brief." and sent["store"] is False
+    assert sent["include"] == ["reasoning.encrypted_content"]
+    assert sent["reasoning"] == {"effort": "low"}
+    assert sent["tools"] == [
+        {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
+    ]
+    out = convert.translate_response(orjson.dumps(answer), "openai_responses", "openai_chat", CTX)
+    message = orjson.loads(out.body)["choices"][0]["message"]
+    assert out.usage == ir.Usage(10, 5, reasoning_tokens=3)
+    assert orjson.loads(out.body)["choices"][0]["finish_reason"] == "tool_calls"
+    request["messages"] += [
+        message,
+        {"role": "tool", "tool_call_id": "call_1", "content": "found"},
+    ]
+    sent = orjson.loads(
+        render(convert.parse_request(request, "openai_chat"), "openai_responses", model="gpt-5")
+    )
+    assert sent["input"][1:] == [
+        {
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": "plan"}],
+            "encrypted_content": "gAAAAABsecret",
+        },
+        {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": '{"q":"x"}'},
+        {"type": "function_call_output", "call_id": "call_1", "output": "found"},
+    ]
+
+
+def test_anthropic_and_gemini_callers_reach_a_responses_model():
+    answer = (SPEC / "openai_responses" / "response_function_call.json").read_bytes()
+    anthropic = orjson.loads(
+        convert.translate_response(answer, "openai_responses", "anthropic", CTX).body
+    )
+    assert anthropic["stop_reason"] == "tool_use"
+    assert anthropic["content"][0]["input"] == {"location": "Boston, MA", "unit": "celsius"}
+    gemini = orjson.loads(
+        convert.translate_response(answer, "openai_responses", "gemini", CTX).body
+    )
+    call = gemini["candidates"][0]["content"]["parts"][0]["functionCall"]
+    assert call["name"] == "get_current_weather"
+    body = {
+        "model": "claude-x",
+        "max_tokens": 2000,
+        "system": "sys",
+        "thinking": {"type": "enabled", "budget_tokens": 1500},
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "claude's own", "signature": "SIG"},
+                    {"type": "text", "text": "hello"},
+                ],
+            },
+            {"role": "user", "content": "again"},
+        ],
+    }
+    sent = orjson.loads(
+        render(convert.parse_request(body, "anthropic"), "openai_responses", model="gpt-5")
+    )
+    assert sent["instructions"] == "sys" and sent["max_output_tokens"] == 2000
+    assert sent["reasoning"] == {"effort": "medium"}
+    assert [i["type"] for i in sent["input"]] == ["message", "message", "message"]
+    assert b"SIG" not in orjson.dumps(sent)
+
+
+def test_a_responses_upstream_stream_reaches_a_chat_caller():
+    path = SPEC / "openai_responses" / "stream_reasoning_summary_then_function_call.jsonl"
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    data = b"".join(b"event: x\ndata: " + line + b"\n\n" for line in lines)
+    out = translate("openai_responses", "openai_chat", [data])
+    chunks = [orjson.loads(line[6:]) for line in out.splitlines() if line.startswith(b"data: {")]
+    deltas = [ch["choices"][0]["delta"] for ch in chunks if ch["choices"]]
+    calls = [c for delta in deltas for c in delta.get("tool_calls") or []]
+    assert calls[0]["function"]["name"] == "calculator"
+    arguments = "".join(c["function"].get("arguments", "") for c in calls)
+    assert orjson.loads(arguments) == {"a": 12, "b": 7, "op": "add"}
+    finish = [ch["choices"][0]["finish_reason"] for ch in chunks if ch["choices"]]
+    assert finish[-1] == "tool_calls"
