@@ -58,6 +58,8 @@ class Exchange:
     usage: ir.Usage | None = None  # what the upstream reported, when it could be read
     # The credential sent upstream, only to scrub it from an answer that echoes it.
     credential: str | None = field(default=None, repr=False)
+    turn: responses_state.Turn | None = None  # a Responses call whose state the gateway keeps
+    dropped: tuple[str, ...] = ()  # fields the target could not express, left out
 
 
 class Gateway:
@@ -101,7 +103,7 @@ class Gateway:
         try:
             if flow.request.method != "POST":
                 raise MethodNotAllowed(flow.request.method, route.path)
-            self._forward(flow, ex)
+            await self._forward(flow, ex)
         except MethodNotAllowed as e:
             ex.kind = Kind.LOCAL
             _answer(flow, 405, convert.render_error(route.client, e.to_ir())[1])
@@ -131,6 +133,8 @@ class Gateway:
             "kind": ex.kind.value,
             "translated": ex.kind is Kind.TRANSLATED,
         }
+        if ex.dropped:
+            flow.metadata["gateway"]["dropped"] = list(ex.dropped)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Decide streaming before the body arrives: the headers leave when this hook
@@ -140,6 +144,8 @@ class Gateway:
         if ex is None or response is None:
             return
         response.headers["x-request-id"] = ex.request_id
+        if ex.dropped:
+            response.headers["x-gateway-dropped"] = ",".join(ex.dropped)
         streamed = ex.stream and 200 <= response.status_code < 300
         if ex.kind is not Kind.TRANSLATED:
             if streamed:
@@ -151,8 +157,9 @@ class Gateway:
             # buffered even when stream_large_bodies would stream them.
             response.stream = False
 
-    def response(self, flow: http.HTTPFlow) -> None:
-        """Translate buffered answers and errors (streams are done by now) and log."""
+    async def response(self, flow: http.HTTPFlow) -> None:
+        """Translate buffered answers and errors (streams are done by now), keep a
+        Responses answer the gateway owns the state of, and log."""
         ex = self._live.pop(flow.id, None)
         if ex is None or flow.response is None:
             return
@@ -171,6 +178,8 @@ class Gateway:
             ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
         if ex.usage is not None and "gateway" in flow.metadata:
             flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
+        if ex.turn is not None and ex.kind is Kind.TRANSLATED:
+            await self._finish_turn(response, ex)
         # A stream that failed after its 200 went out must not log as a success.
         self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
 
@@ -234,9 +243,10 @@ class Gateway:
 
     # ------------------------------------------------------- the request's steps
 
-    def _forward(self, flow: http.HTTPFlow, ex: Exchange) -> None:
+    async def _forward(self, flow: http.HTTPFlow, ex: Exchange) -> None:
         """The request's path, one named step each: resolve the model, guard a native
-        route, then pass through, rewrite or translate, and address the upstream."""
+        route, splice in stored Responses state, then pass through, rewrite or
+        translate, and address the upstream."""
         raw = flow.request.get_content(strict=False) or b""
         body = convert.load_json(raw)
         if ex.route.kind == "native":
@@ -247,13 +257,54 @@ class Gateway:
         if ex.route.endpoint == "count_tokens" and ex.wire != ex.route.client:
             _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
             return
+        if ex.route.client == "openai_responses" and ex.route.endpoint == "generate":
+            body = await self._begin_turn(body, ex)
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
         if ex.wire == ex.route.client:
             query = _pass_through(flow, ex, body, raw, model, res)
         else:
-            _translate_request(flow, ex, body, model, res)
+            responses = "openai_responses" in (ex.wire, ex.route.client)
+            key = await self._state.state_key(self._rules()) if responses else None
+            _translate_request(flow, ex, body, model, res, key)
             query = None
         _address_upstream(flow, ex, res, credential, query)
+
+    async def _begin_turn(self, body: dict, ex: Exchange) -> dict:
+        """A Responses call: the stored history it continues, spliced in. OpenAI keeps
+        its own state, so an id the gateway does not hold goes on to it untouched."""
+        try:
+            ex.turn = await responses_state.begin_turn(
+                self._state.store_for(self._rules()),
+                body,
+                provider_keeps_state=ex.wire == "openai_responses",
+            )
+        except responses_state.TurnError as e:
+            kind: ir.ErrorKind = "not_found" if e.status == 404 else "overloaded"
+            raise TranslationError(e.message, param=e.param, kind=kind, status=e.status) from None
+        return ex.turn.body
+
+    async def _finish_turn(self, response: http.Response, ex: Exchange) -> None:
+        """Store a translated Responses answer for ``previous_response_id`` and
+        conversations; a store failure is logged, the caller already has its answer."""
+        assert ex.turn is not None
+        if ex.translator is not None:
+            answer = ex.translator.final_response
+        elif 200 <= response.status_code < 300:
+            answer = orjson.loads(response.content or b"{}")
+        else:
+            answer = None
+        if not answer:
+            return
+        try:
+            await responses_state.finish_turn(
+                self._state.store_for(self._rules()),
+                ex.turn,
+                answer,
+                provider=ex.provider,
+                model=ex.upstream_model,
+            )
+        except (StoreError, ValueError) as e:
+            log.error("gateway %s: storing the response failed: %s", ex.request_id, e)
 
     def _resolve_model(self, body: dict, ex: Exchange) -> tuple[str, Resolution]:
         """The caller's model name (the Gemini path's, or the body's) and where the rules
@@ -331,6 +382,7 @@ class Gateway:
             latency_ms=(time.monotonic() - ex.started) * 1000,
             error=error,
             usage=ex.usage,
+            dropped=ex.dropped,
         )
 
 
@@ -345,7 +397,10 @@ def _pass_through(
     ex.kind = Kind.PASSTHROUGH
     ex.stream = route.stream if route.stream is not None else body.get("stream") is True
     generate = route.endpoint == "generate"
-    if route.kind == "converter" and generate and convert.carries_gateway_state(raw):
+    if ex.turn is not None and ex.turn.changed:
+        ex.kind = Kind.REWRITTEN  # history the gateway kept, for a provider that has none
+        _set_body(flow, orjson.dumps({**body, "model": res.model}))
+    elif route.kind == "converter" and generate and convert.carries_gateway_state(raw):
         ex.kind = Kind.REWRITTEN
         req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
         _set_body(flow, convert.render_request(req, wire, model=res.model).body)
@@ -356,7 +411,12 @@ def _pass_through(
 
 
 def _translate_request(
-    flow: http.HTTPFlow, ex: Exchange, body: dict, model: str, res: Resolution
+    flow: http.HTTPFlow,
+    ex: Exchange,
+    body: dict,
+    model: str,
+    res: Resolution,
+    state_key: bytes | None,
 ) -> None:
     """Caller format -> IR -> the upstream's format, and what the answer will need."""
     route, wire = ex.route, ex.wire
@@ -376,28 +436,41 @@ def _translate_request(
         default_max_tokens=res.max_tokens,
         json_via_tool=res.structured_output == "tool",
         max_tokens_field=res.provider.max_tokens_field,
+        state_key=state_key,
+        provider=res.provider.name,
     )
     _set_body(flow, rendered.body)
-    ex.kind, ex.stream = Kind.TRANSLATED, req.stream
-    ex.ctx = _render_context(flow, ex, req, rendered, model)
+    ex.kind, ex.stream, ex.dropped = Kind.TRANSLATED, req.stream, rendered.dropped
+    ex.ctx = _render_context(flow, ex, req, rendered, model, state_key)
 
 
 def _render_context(
-    flow: http.HTTPFlow, ex: Exchange, req: ir.Request, rendered: convert.Rendered, model: str
+    flow: http.HTTPFlow,
+    ex: Exchange,
+    req: ir.Request,
+    rendered: convert.Rendered,
+    model: str,
+    state_key: bytes | None,
 ) -> ir.RenderContext:
     """What the answer's renderer needs and cannot compute itself (no clocks or ids in
-    translators/), and what the request changed that the answer must undo."""
+    translators/), and what the request changed that the answer must undo. A Responses
+    answer's id is the key it is stored under, so it is seeded by the flow's own unique
+    id rather than a request id the caller may reuse."""
     json_array = ex.route.client == "gemini" and flow.request.query.get("alt") != "sse"
+    seed = flow.id if ex.route.client == "openai_responses" else ex.request_id
     return ir.RenderContext(
         model=model,
         created=int(time.time()),
-        request_id=ex.request_id,
+        request_id=seed,
         include_usage=req.include_usage,
         source=ex.wire,
         input_tokens_estimate=convert.estimate_input_tokens(req),
         tool_names=rendered.tool_names,
         json_tool=rendered.json_tool,
+        tool_origins=rendered.tool_origins,
         framing="json_array" if json_array else "sse",
+        state_key=state_key,
+        provider=ex.provider,
     )
 
 

@@ -35,6 +35,7 @@ def log_exchange(
     latency_ms: float,
     error: str | None = None,
     usage: ir.Usage | None = None,
+    dropped: tuple[str, ...] = (),
 ) -> None:
     record: dict[str, object] = {
         "id": request_id,
@@ -47,6 +48,8 @@ def log_exchange(
     }
     if usage is not None:
         record["tokens"] = usage_record(usage)
+    if dropped:
+        record["dropped"] = list(dropped)
     if error:
         record["error"] = error
     log.info("gateway %s", orjson.dumps(record).decode())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from typing import Any, Literal
 import orjson
 
 from addons.rules import Rules, StoreConfig
-from addons.store import Page, Store, StoredResponse, StoreError, open_store
+from addons.store import BrokenChain, Page, Store, StoredResponse, StoreError, open_store
+from translators import convert
 
 log = logging.getLogger("gateway")
 
@@ -140,6 +142,7 @@ class ResponsesState:
         self._store: Store | None = None
         self._config: StoreConfig | None = None
         self._purger: asyncio.Task | None = None
+        self._key: bytes | None = None
 
     def store_for(self, rules: Rules) -> Store:
         if self._store is None or rules.store != self._config:
@@ -153,6 +156,18 @@ class ResponsesState:
                 max_bytes=rules.store.max_bytes,
             )
         return self._store
+
+    async def state_key(self, rules: Rules) -> bytes:
+        """The key that seals provider state into Responses callers' reasoning items:
+        ``GATEWAY_STATE_SECRET`` when set (the same on every process), else a secret
+        created once in the store, which every process sharing the store reads."""
+        if self._key is None:
+            configured = os.environ.get(STATE_KEY_ENV, "")
+            if configured:
+                self._key = configured.encode()
+            else:
+                self._key = await self.store_for(rules).secret("responses-state")
+        return self._key
 
     def running(self) -> None:
         if self._purger is None:
@@ -326,3 +341,106 @@ def replay_items(chain: list[StoredResponse]) -> list[dict[str, Any]]:
         if isinstance(output, list):
             items.extend(i for i in output if isinstance(i, dict))
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One Responses call on its way through the gateway: its body with the stored
+    history it continues spliced in, and what is needed to store it afterwards."""
+
+    body: dict[str, Any]
+    changed: bool  # the body differs from what the caller sent
+    previous_response_id: str | None
+    conversation_id: str | None
+    input_items: list[dict[str, Any]]  # the caller's own new input, with ids
+    store: bool  # the caller did not say store: false
+
+
+STATE_KEY_ENV = "GATEWAY_STATE_SECRET"
+
+
+class TurnError(Exception):
+    """A reference the store cannot resolve (404) or a store failure (503)."""
+
+    def __init__(self, message: str, *, status: int, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.param = message, status, param
+
+
+async def begin_turn(store: Store, body: dict[str, Any], *, provider_keeps_state: bool) -> Turn:
+    """Splice in what ``previous_response_id``, ``conversation`` and ``item_reference``
+    name, from the gateway's store. When the call goes to OpenAI untranslated
+    (``provider_keeps_state``), an id the gateway does not hold is left for OpenAI."""
+    refs = convert.responses_references(body)
+    own = with_ids(_input_list(body.get("input")))
+    turn = Turn(body, False, None, None, own, body.get("store") is not False)
+    if not (refs.previous_response_id or refs.conversation or refs.item_ids):
+        return turn
+    try:
+        history, previous, conversation = await _history(store, refs, provider_keeps_state)
+    except StoreError as e:
+        log.error("gateway: the Responses store failed: %s", e)
+        raise TurnError("The gateway's Responses store is unavailable.", status=503) from None
+    if history is None and not refs.item_ids:
+        return turn
+    known = {item["id"]: item for item in history or () if isinstance(item.get("id"), str)}
+    resolved = convert.resolve_responses_references(body, history=history, items=known)
+    return Turn(resolved, True, previous, conversation, own, turn.store)
+
+
+async def _history(
+    store: Store, refs: Any, provider_keeps_state: bool
+) -> tuple[list[dict[str, Any]] | None, str | None, str | None]:
+    if refs.previous_response_id:
+        rid = refs.previous_response_id
+        try:
+            chain = await store.response_chain(rid)
+        except BrokenChain:
+            chain = None
+        if chain is None:
+            if provider_keeps_state:
+                return None, None, None
+            raise TurnError(
+                f"Previous response with id '{rid}' not found.",
+                status=404,
+                param="previous_response_id",
+            )
+        return replay_items(chain), rid, None
+    if refs.conversation:
+        cid = refs.conversation
+        items = await store.all_items(cid)
+        if items is None:
+            if provider_keeps_state:
+                return None, None, None
+            raise TurnError(
+                f"Conversation with id '{cid}' not found.", status=404, param="conversation"
+            )
+        return items, None, cid
+    return None, None, None
+
+
+def _input_list(value: object) -> list[Any]:
+    if isinstance(value, str):
+        return [{"type": "message", "role": "user", "content": value}]
+    return value if isinstance(value, list) else []
+
+
+async def finish_turn(
+    store: Store, turn: Turn, response: dict[str, Any], *, provider: str, model: str
+) -> None:
+    """Keep a translated answer for later turns: the response with the caller's new
+    input, and both appended to the conversation the call named."""
+    if turn.conversation_id is not None:
+        output = [i for i in response.get("output") or () if isinstance(i, dict)]
+        await store.add_items(turn.conversation_id, [*turn.input_items, *output])
+    if not turn.store:
+        return
+    stored = record(
+        response,
+        turn.input_items,
+        previous_response_id=turn.previous_response_id,
+        conversation_id=turn.conversation_id,
+        provider=provider,
+        model=model,
+    )
+    await store.put_response(stored)

@@ -22,6 +22,7 @@ _FIXED_PATHS: dict[str, tuple[Protocol, Endpoint]] = {
     "/v1/responses": ("openai_responses", "generate"),
     "/v1/messages": ("anthropic", "generate"),
     "/v1/messages/count_tokens": ("anthropic", "count_tokens"),
+    "/v1/responses/input_tokens": ("openai_responses", "count_tokens"),
 }
 _CONVERTER_FORMAT: dict[Protocol, str] = {
     "openai_chat": "openai",

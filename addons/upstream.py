@@ -71,7 +71,7 @@ def upstream_url(
     if wire == "openai_chat":
         return base + "/chat/completions"
     if wire == "openai_responses":
-        return base + "/responses"
+        return base + ("/responses/input_tokens" if endpoint == "count_tokens" else "/responses")
     if wire == "anthropic":
         return base + (
             "/v1/messages/count_tokens" if endpoint == "count_tokens" else "/v1/messages"

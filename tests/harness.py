@@ -62,6 +62,11 @@ providers:
     base_url: {fakes["openai"].base_url}
     headers:
       X-Title: gateway-tests
+  responses_only:
+    protocol: openai
+    base_url: {fakes["openai"].base_url}
+    api_key: ${{GW_TEST_OPENAI_KEY}}
+    api: responses
 models:
   - {{match: "gpt-*", provider: openai}}
   - {{match: "claude-3-*", provider: anthropic, structured_output: tool}}
@@ -70,6 +75,7 @@ models:
   - {{match: "sonnet", provider: anthropic, model: claude-sonnet-4-5-20250929}}
   - {{match: "flash", provider: gemini, model: gemini-2.5-flash}}
   - {{match: "local-*", provider: compat}}
+  - {{match: "codex-*", provider: responses_only}}
 """
 
 

@@ -25,6 +25,7 @@ OPENAI_KEY = "sk-openai-configured-1111"
 ANTHROPIC_KEY = "sk-ant-configured-2222"
 
 RULES = f"""
+store: {{store}}
 providers:
   openai: {{protocol: openai, base_url: "http://127.0.0.1:9/v1", api_key: "{OPENAI_KEY}"}}
   anthropic: {{protocol: anthropic, base_url: "http://127.0.0.1:8/", api_key: "{ANTHROPIC_KEY}"}}
@@ -42,7 +43,7 @@ CHAT_BODY = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "hi"}]
 @pytest.fixture
 def gateway(tmp_path: Path):
     path = tmp_path / "rules.yaml"
-    path.write_text(RULES)
+    path.write_text(RULES.replace("{store}", str(tmp_path / "state.sqlite3")))
     rules_file = RulesFile()
     addon = Gateway(rules_file, ResponsesState())
     with taddons.context(rules_file, addon) as tctx:
@@ -83,7 +84,7 @@ def test_native_passthrough_forwards_the_callers_bytes_and_reads_usage(gateway):
     upstream_answers(flow, 200, answer, "application/json")
     gateway.responseheaders(flow)
     assert flow.response.stream is False  # whole answers are not streamed
-    gateway.response(flow)
+    asyncio.run(gateway.response(flow))
     assert flow.response.content == answer  # untouched
     assert meta(flow)["tokens"]["in"] > 0
     assert flow.response.headers["x-request-id"] == meta(flow)["request_id"]
@@ -137,7 +138,7 @@ def test_translated_answer_is_rendered_in_the_callers_format(gateway):
     upstream_answers(flow, 200, orjson.dumps(canned.anthropic_message("claude-x")), "x")
     gateway.responseheaders(flow)
     assert flow.response.stream is False  # buffered so response() can translate it
-    gateway.response(flow)
+    asyncio.run(gateway.response(flow))
     answer = orjson.loads(flow.response.content)
     assert answer["object"] == "chat.completion" and answer["model"] == "claude-x"
     assert meta(flow)["tokens"]["out"] == answer["usage"]["completion_tokens"]
@@ -149,7 +150,7 @@ def test_translated_upstream_error_is_the_callers_error(gateway):
     error = {"error": {"message": "slow down", "type": "rate_limit_error", "code": None}}
     upstream_answers(flow, 429, orjson.dumps(error), "application/json")
     gateway.responseheaders(flow)
-    gateway.response(flow)
+    asyncio.run(gateway.response(flow))
     assert flow.response.status_code == 429
     body = orjson.loads(flow.response.content)
     assert body["type"] == "error" and body["error"]["type"] == "rate_limit_error"
