@@ -438,6 +438,7 @@ def _translate_request(
         max_tokens_field=res.provider.max_tokens_field,
         state_key=state_key,
         provider=res.provider.name,
+        strict=res.strict,
     )
     _set_body(flow, rendered.body)
     ex.kind, ex.stream, ex.dropped = Kind.TRANSLATED, req.stream, rendered.dropped

@@ -70,6 +70,7 @@ class ModelRule:
     # "tool": the model has no native JSON-schema output, so a forced tool stands in.
     structured_output: StructuredOutput = "native"
     api: OpenAIApi | None = None  # overrides the provider's ``api`` for these models
+    strict: bool = False  # refuse what would be dropped (DESIGN principle 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class Resolution:
     max_tokens: int | None = None
     structured_output: StructuredOutput = "native"
     api: OpenAIApi = "chat"
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class Rules:
                     rule.max_tokens,
                     rule.structured_output,
                     rule.api or provider.api,
+                    rule.strict,
                 )
         return None
 
@@ -223,6 +226,7 @@ def _parse_models(
             "max_tokens",
             "structured_output",
             "api",
+            "strict",
         }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
@@ -247,7 +251,10 @@ def _parse_models(
         api = entry.get("api")
         if api is not None:
             api = _parse_api(api, providers[provider].protocol, source, f"{key}.api")
-        rules.append(ModelRule(match, provider, model, max_tokens, structured, api))
+        strict = entry.get("strict", False)
+        if not isinstance(strict, bool):
+            raise RulesError(source, f"{key}.strict", "must be true or false")
+        rules.append(ModelRule(match, provider, model, max_tokens, structured, api, strict))
     return tuple(rules)
 
 

@@ -76,6 +76,7 @@ models:
   - {{match: "flash", provider: gemini, model: gemini-2.5-flash}}
   - {{match: "local-*", provider: compat}}
   - {{match: "codex-*", provider: responses_only}}
+  - {{match: "strict-*", provider: compat, strict: true}}
 """
 
 

@@ -96,6 +96,7 @@ def render_request(
     max_tokens_field: str = "max_completion_tokens",
     state_key: bytes | None = None,
     provider: str | None = None,
+    strict: bool = False,
 ) -> Rendered:
     """Render ``req`` for ``upstream`` after the cross-protocol policy checks.
 
@@ -103,7 +104,9 @@ def render_request(
     (via RenderContext) to undo what was changed here for the upstream's sake. With
     ``state_key`` and ``provider`` (the rules.yaml provider the request goes to), the
     provider state a Responses caller carried back sealed is opened first
-    (``open_sealed_state``); sealed state that does not open is never sent.
+    (``open_sealed_state``); sealed state that does not open is never sent. What the
+    target cannot express and dropping does not mislead the caller about is dropped and
+    named in ``dropped`` (DESIGN principle 8), unless the model's rule is ``strict``.
     """
     req.model = model
     tool_names: dict[str, str] = {}
@@ -114,7 +117,15 @@ def render_request(
         open_sealed_state(req, state_key, provider)
     if req.source != upstream:
         dropped += _refuse_unmapped_fields(req)
+        dropped += _drop_sampling_hints(req, upstream)
         dropped += _fit_hosted_tools(req, upstream)
+        if strict and dropped:
+            raise TranslationError(
+                f"The field '{dropped[0]}' has no equivalent in "
+                f"{PROTOCOL_NAMES[upstream]}, and this model's rule is strict: true, so it is "
+                "refused rather than dropped.",
+                param=dropped[0],
+            )
         if json_via_tool:
             json_tool = _structured_output_as_tool(req)
         tool_origins = _plain_functions(req, upstream)
@@ -340,9 +351,30 @@ class StreamTranslator:
         )
 
 
+# Sampling hints each upstream has no field for. They tune how the model samples, not
+# what the caller gets back, so they are dropped and reported rather than refused:
+# gemini-cli sends topK on every request, which OpenAI has no field for.
+_SAMPLING_HINTS: dict[ir.Protocol, tuple[str, ...]] = {
+    "openai_chat": ("top_k",),
+    "openai_responses": ("top_k", "seed", "presence_penalty", "frequency_penalty"),
+    "anthropic": ("seed", "presence_penalty", "frequency_penalty"),
+    "gemini": (),
+}
+
+
+def _drop_sampling_hints(req: ir.Request, upstream: ir.Protocol) -> list[str]:
+    dropped = []
+    for name in _SAMPLING_HINTS[upstream]:
+        if getattr(req, name) is not None:
+            setattr(req, name, None)
+            dropped.append(name)
+    return dropped
+
+
 def _refuse_unmapped_fields(req: ir.Request) -> list[str]:
     """Refuse what the source codec did not mark droppable; the names of the dropped
-    fields (the codecs' own form markers, which contain a colon, are not fields)."""
+    fields (the codecs' own form markers, which contain a colon or start with an
+    underscore, are not fields)."""
     droppable = CODECS[req.source].DROPPABLE
     dropped: list[str] = []
     for key in req.extra:
@@ -352,7 +384,7 @@ def _refuse_unmapped_fields(req: ir.Request) -> list[str]:
                 "remove it or use a model served by a provider of the same protocol.",
                 param=key,
             )
-        if ":" not in key:
+        if ":" not in key and not key.startswith("_"):
             dropped.append(key)
     return dropped
 

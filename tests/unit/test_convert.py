@@ -102,12 +102,53 @@ def test_fail_renders_an_error_once_and_stops():
 
 def test_unmapped_source_fields_are_refused_by_name():
     req = convert.parse_request(
-        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "logit_bias": {"1": 2}},
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "modalities": ["audio"]},
         "openai_chat",
     )
     with pytest.raises(TranslationError) as caught:
         render(req, "anthropic", model="claude-x")
-    assert caught.value.param == "logit_bias"
+    assert caught.value.param == "modalities"
+
+
+@pytest.mark.parametrize(
+    ("upstream", "hint", "value"),
+    [
+        ("openai_chat", "top_k", 64),  # gemini-cli's topK toward OpenAI
+        ("anthropic", "seed", 7),
+        ("anthropic", "frequency_penalty", 0.5),
+        ("openai_responses", "presence_penalty", 0.1),
+    ],
+)
+def test_sampling_hints_the_target_lacks_are_dropped_and_reported(upstream, hint, value):
+    req = convert.parse_request(CHAT_HI, "openai_chat") if hint != "top_k" else gemini_hi()
+    setattr(req, hint, value)
+    rendered = convert.render_request(req, upstream, model="m")
+    assert hint in rendered.dropped
+    assert hint not in orjson.loads(rendered.body)
+
+
+def test_logit_bias_is_dropped_and_reported():
+    body = {**CHAT_HI, "logit_bias": {"1": 2}}
+    rendered = convert.render_request(
+        convert.parse_request(body, "openai_chat"), "gemini", model="g"
+    )
+    assert rendered.dropped == ("logit_bias",)
+
+
+def test_a_strict_model_refuses_what_would_be_dropped():
+    req = gemini_hi()
+    req.top_k = 64
+    with pytest.raises(TranslationError) as caught:
+        convert.render_request(req, "openai_chat", model="m", strict=True)
+    assert caught.value.param == "top_k" and "strict" in caught.value.message
+
+
+CHAT_HI = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def gemini_hi() -> ir.Request:
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    return convert.parse_request(body, "gemini", model="gemini-x")
 
 
 def test_droppable_fields_are_dropped_and_same_protocol_keeps_them():

@@ -226,3 +226,13 @@ models:
     with pytest.raises(RulesError) as e:
         parse_rules(bad, "r", {})
     assert e.value.key == "providers.a.api"
+
+
+def test_strict_is_a_boolean_per_model_rule() -> None:
+    base = "providers: {o: {protocol: openai, base_url: 'http://x/v1'}}\nmodels:\n"
+    rules = parse_rules(base + "  - {match: 'a*', provider: o, strict: true}\n", "r", {})
+    assert rules.resolve("ab").strict is True
+    assert rules.resolve("o/x").strict is False
+    with pytest.raises(RulesError) as e:
+        parse_rules(base + "  - {match: 'a*', provider: o, strict: yes-please}\n", "r", {})
+    assert e.value.key == "models[0].strict"

@@ -308,9 +308,10 @@ def _parse_output_config(value: object, req: ir.Request) -> None:
 
 def render_request(req: ir.Request) -> dict:
     """A Messages body for the Anthropic API. Extension fields (docs/extensions.md) are
-    never sent; fields Anthropic has no place for are dropped (``seed``, ``n`` = 1, zero
-    penalties, ``logprobs`` false, ``top_logprobs`` 0, ``include_usage``: Anthropic
-    streams always carry usage) or refused (``_refuse_inexpressible``)."""
+    never sent; fields Anthropic has no place for are left out (``n`` = 1, ``logprobs``
+    false, ``top_logprobs`` 0, ``include_usage``: Anthropic streams always carry usage;
+    convert has already dropped and reported the sampling hints) or refused
+    (``_refuse_inexpressible``)."""
     same_protocol = req.source == PROTOCOL
     _refuse_inexpressible(req)
     max_tokens = req.max_tokens if req.max_tokens is not None else DEFAULT_MAX_TOKENS
@@ -346,18 +347,14 @@ def render_request(req: ir.Request) -> dict:
 
 
 def _refuse_inexpressible(req: ir.Request) -> None:
-    """What Anthropic cannot do and dropping would silently change: several answers, log
-    probabilities, penalties."""
+    """What Anthropic cannot do and dropping would silently change what the caller gets
+    back: several answers, log probabilities."""
     if req.n is not None and req.n > 1:
         raise TranslationError("Anthropic returns one answer per request; n must be 1", param="n")
     if req.logprobs:
         raise TranslationError("Anthropic has no log probabilities", param="logprobs")
     if req.top_logprobs:
         raise TranslationError("Anthropic has no log probabilities", param="top_logprobs")
-    if req.presence_penalty:
-        raise TranslationError("Anthropic has no presence penalty", param="presence_penalty")
-    if req.frequency_penalty:
-        raise TranslationError("Anthropic has no frequency penalty", param="frequency_penalty")
 
 
 def _render_extra(extra: dict, body: dict) -> None:

@@ -20,10 +20,11 @@ from translators.openai_chat.wire import MARK, PROTOCOL
 _LEGACY_MAX_TOKENS = MARK + "max_tokens"  # caller wrote max_tokens, not max_completion_tokens
 _STOP_STRING = MARK + "stop_string"  # caller wrote stop as a string
 
-# Dropped without error toward other protocols, because none changes what the model
-# writes: a ``max_tokens`` here is one superseded by ``max_completion_tokens`` in the
-# same body. Everything else left in ``extra`` (``logit_bias``, ``verbosity``,
-# ``modalities``, ``audio``, ``prediction``, non-function tools...) is refused.
+# Dropped (and reported) toward other protocols, because none changes what the caller
+# gets back: bookkeeping fields, and ``logit_bias``, a sampling hint (DESIGN principle 8);
+# a ``max_tokens`` here is one superseded by ``max_completion_tokens`` in the same body.
+# Everything else left in ``extra`` (``verbosity``, ``modalities``, ``audio``,
+# ``prediction``, non-function tools...) is refused.
 DROPPABLE: frozenset[str] = frozenset(
     {
         "store",
@@ -34,6 +35,7 @@ DROPPABLE: frozenset[str] = frozenset(
         "prompt_cache_key",
         "prompt_cache_retention",
         "prompt_cache_options",
+        "logit_bias",
         "max_tokens",
         _LEGACY_MAX_TOKENS,
         _STOP_STRING,
@@ -326,11 +328,8 @@ def render_request(req: ir.Request) -> dict:
         if value is not None:
             out[key] = value
     if req.top_k is not None:
-        # OpenAI has none and no value of it is neutral; compatible servers may take it.
-        if not same_protocol:
-            raise TranslationError(
-                "top_k has no equivalent in OpenAI Chat Completions", param="top_k"
-            )
+        # Only an OpenAI-shaped caller's own top_k gets here (convert drops it for other
+        # callers: OpenAI has none); compatible servers such as vLLM take it.
         out["top_k"] = req.top_k
     if req.stop is not None:
         as_string = same_protocol and req.extra.get(_STOP_STRING) and len(req.stop) == 1

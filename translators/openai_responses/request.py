@@ -366,13 +366,11 @@ def _text_of(message: ir.Message, at: str) -> str:
 
 
 def _refuse_inexpressible(req: ir.Request) -> None:
-    """What OpenAI Responses has no field for and that changes what the model writes."""
+    """What OpenAI Responses has no field for and that changes what the caller gets
+    back: where the answer stops, several answers (convert drops the sampling hints)."""
     refused = {
         "stop": req.stop,
-        "top_k": req.top_k,
         "n": req.n if req.n not in (None, 1) else None,
-        "presence_penalty": req.presence_penalty or None,
-        "frequency_penalty": req.frequency_penalty or None,
     }
     for name, value in refused.items():
         if value is not None:

@@ -228,13 +228,18 @@ def error_code(err: ir.Error) -> str:
     return _FAILED_CODE_BY_KIND.get(err.kind, "server_error")
 
 
+_CLASSIFIED_KINDS = frozenset({"billing", "rate_limit", "invalid_request", "overloaded"})
+
+
 def render_error(err: ir.Error) -> tuple[int, dict]:
     """The status that makes the openai SDK raise the matching class, and the body."""
     status, type_ = _WIRE_BY_KIND.get(err.kind, (500, "server_error"))
     code = err.code
-    if code is None and err.kind in ("billing", "rate_limit", "invalid_request", "overloaded"):
-        code = error_code(err)
-        code = None if code == "invalid_prompt" else code
+    if code not in _KIND_BY_CODE and err.kind in _CLASSIFIED_KINDS:
+        # Another provider's own code (Gemini's RESOURCE_EXHAUSTED) means nothing to
+        # Codex; the one it classifies by takes its place.
+        classified = error_code(err)
+        code = code if classified == "invalid_prompt" else classified
     message = _message_with_retry(err)
     return status, {"error": {"message": message, "type": type_, "param": err.param, "code": code}}
 

@@ -137,3 +137,27 @@ def test_call_items_by_kind():
         "namespace": "ns",
     }
     assert wire.call_prefix(call) == "ctc" and wire.call_prefix(ir.ToolCall("c", "f", "")) == "fc"
+
+
+@pytest.mark.parametrize(
+    ("err", "code"),
+    [
+        (
+            ir.Error("rate_limit", "Quota exceeded", 429, code="RESOURCE_EXHAUSTED"),
+            "rate_limit_exceeded",
+        ),
+        (ir.Error("overloaded", "busy", 503, code="UNAVAILABLE"), "server_is_overloaded"),
+        (
+            ir.Error("invalid_request", "input token count exceeds", 400, code="INVALID_ARGUMENT"),
+            "context_length_exceeded",
+        ),
+        (
+            ir.Error("invalid_request", "bad image", 400, code="INVALID_ARGUMENT"),
+            "INVALID_ARGUMENT",
+        ),
+        (ir.Error("rate_limit", "m", 429, code="insufficient_quota"), "insufficient_quota"),
+        (ir.Error("not_found", "m", 404, code="NOT_FOUND"), "NOT_FOUND"),
+    ],
+)
+def test_render_error_code_is_one_codex_classifies_over_a_foreign_code(err, code):
+    assert wire.render_error(err)[1]["error"]["code"] == code
