@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -525,9 +526,12 @@ def _translate_answer(response: http.Response, ex: Exchange) -> None:
             status = response.status_code
             out, ex.usage = convert.translate_response(body, ex.wire, ex.route.client, ex.ctx)
         else:
-            status, out = convert.translate_error(
-                response.status_code, body, ex.wire, ex.route.client
+            hint = _seconds(response.headers.get("retry-after"))
+            status, out, retry_after = convert.translate_error(
+                response.status_code, body, ex.wire, ex.route.client, retry_after=hint
             )
+            if retry_after is not None:
+                response.headers["retry-after"] = str(math.ceil(retry_after))
     except Exception as e:
         if not isinstance(e, TranslationError):
             log.exception("gateway %s: answer translation failed", ex.request_id)
@@ -580,6 +584,14 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
         return out if out or not chunk else []
 
     return on_chunk
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """A ``retry-after`` header in seconds (an HTTP date is left to the caller's SDK)."""
+    try:
+        return float(retry_after) if retry_after else None
+    except ValueError:
+        return None
 
 
 def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:

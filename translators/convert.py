@@ -175,10 +175,28 @@ def usage_of(body: bytes, protocol: ir.Protocol) -> ir.Usage | None:
         return None
 
 
+class TranslatedError(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: float | None  # seconds, for the caller's retry-after header
+
+
 def translate_error(
-    status: int, body: bytes, upstream: ir.Protocol, client: ir.Protocol
-) -> tuple[int, bytes]:
-    return render_error(client, CODECS[upstream].parse_error(status, body))
+    status: int,
+    body: bytes,
+    upstream: ir.Protocol,
+    client: ir.Protocol,
+    *,
+    retry_after: float | None = None,
+) -> TranslatedError:
+    """An upstream error in the caller's format. The retry hint comes from the upstream's
+    ``retry-after`` header (``retry_after``) or, for Gemini, from its body, and goes to
+    the caller in its own form: a header, and Gemini's RetryInfo for Gemini callers."""
+    err = CODECS[upstream].parse_error(status, body)
+    if err.retry_after is None and retry_after is not None:
+        err = dataclasses.replace(err, retry_after=retry_after)
+    status, out = render_error(client, err)
+    return TranslatedError(status, out, err.retry_after)
 
 
 def render_error(client: ir.Protocol, err: ir.Error) -> tuple[int, bytes]:

@@ -850,7 +850,7 @@ def test_sealed_blobs_mark_a_same_protocol_body_for_re_rendering():
 
 def test_bug11_upstream_error_reaches_a_responses_caller_as_an_sdk_error():
     body = b'{"type":"error","error":{"type":"rate_limit_error","message":"Slow down."}}'
-    status, out = convert.translate_error(429, body, "anthropic", "openai_responses")
+    status, out, _ = convert.translate_error(429, body, "anthropic", "openai_responses")
     assert status == 429
     assert orjson.loads(out)["error"] == {
         "message": "Slow down.",

@@ -300,6 +300,7 @@ STATUS_OVERRIDES: dict[ir.ErrorKind, int] = {"billing": 400, "request_too_large"
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 
 
 def parse_error(status: int, body: object) -> ir.Error:
@@ -328,7 +329,23 @@ def parse_error(status: int, body: object) -> ir.Error:
         status=ir.status_for_kind(kind),
         param=param,
         code=reason or name,
+        retry_after=_retry_delay(err.get("details")),
     )
+
+
+def _retry_delay(details: object) -> float | None:
+    """RetryInfo's ``retryDelay`` ("34s", "1.5s"), which a 429 from Gemini carries in its
+    body where other providers send a ``retry-after`` header."""
+    for item in details if isinstance(details, list) else ():
+        if isinstance(item, dict) and item.get("@type") == _RETRY_INFO:
+            delay = item.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    seconds = float(delay[:-1])
+                except ValueError:
+                    return None
+                return seconds if seconds >= 0 else None
+    return None
 
 
 def _details(details: object) -> tuple[str | None, str | None]:
@@ -366,6 +383,8 @@ def render_error(err: ir.Error) -> tuple[int, dict]:
             message = f"{message} (param: {err.param})"
         violation = {"field": err.param, "description": err.message}
         details.append({"@type": _BAD_REQUEST, "fieldViolations": [violation]})
+    if err.retry_after is not None:
+        details.append({"@type": _RETRY_INFO, "retryDelay": f"{err.retry_after:g}s"})
     body: dict = {"code": code, "message": message, "status": name}
     if details:
         body["details"] = details

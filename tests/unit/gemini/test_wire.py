@@ -325,3 +325,11 @@ def test_synthesized_call_ids_are_stable_and_marked() -> None:
     assert first != wire.synth_call_id("r", 0, 2, "f", "{}")
     assert first.startswith("gem_") and len(first) == 20 and wire.is_synth_id(first)
     assert not wire.is_synth_id("call_1")
+
+
+def test_retry_info_delay_becomes_the_errors_retry_hint_and_goes_back_as_retry_info() -> None:
+    err = gemini.parse_error(429, load("error_429_resource_exhausted.json"))
+    assert err.kind == "rate_limit" and err.retry_after == 34.4
+    _, rendered = gemini.render_error(err)
+    retry = [d for d in rendered["error"]["details"] if d["@type"].endswith("RetryInfo")]
+    assert retry == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "34.4s"}]
