@@ -54,3 +54,13 @@ def test_an_upstream_error_echoing_the_key_is_scrubbed(gateway, fakes, prefix):
                 model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
             )
     assert OPENAI_KEY not in str(e.value) and "[redacted]" in str(e.value)
+
+
+def test_a_malformed_provider_answer_is_a_502_in_the_callers_format(gateway, fakes):
+    fakes["gemini"].enqueue(Reply.json({"candidates": {"x": 1}}))
+    with pytest.raises(anthropic.InternalServerError) as caught:
+        anthropic_client(gateway, "/anthropic").messages.create(
+            model="gemini-2.5-flash", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+        )
+    assert caught.value.status_code == 502
+    assert "candidates" in caught.value.message

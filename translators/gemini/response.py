@@ -9,6 +9,7 @@ and response metadata (promptFeedback...) to ``Response.extra``, for Gemini call
 from __future__ import annotations
 
 from translators import fields, ir
+from translators.errors import TranslationError
 from translators.gemini.messages import (
     parse_part,
     render_call,
@@ -33,6 +34,9 @@ PROMPT_BLOCKED = "promptBlocked"
 
 
 def parse_response(body: object) -> ir.Response:
+    """A Gemini answer; one without its protocol's shape (``candidates`` not a list, or
+    neither candidates nor a prompt block) is the upstream's fault, never an empty
+    success."""
     b = fields.obj(body, "")
     rid = b.get("responseId")
     model = b.get("modelVersion")
@@ -43,10 +47,19 @@ def parse_response(body: object) -> ir.Response:
         source=PROTOCOL,
     )
     candidates = b.get("candidates")
-    for i, cand in enumerate(listed(candidates, "candidates") if candidates is not None else []):
+    blocked = isinstance(b.get("promptFeedback"), dict)
+    if candidates is None and not blocked:
+        raise TranslationError(
+            "malformed upstream response: it has neither candidates nor promptFeedback",
+            param="candidates",
+            kind="api_error",
+            status=502,
+        )
+    for i, cand in enumerate(
+        fields.arr(candidates, "candidates") if candidates is not None else []
+    ):
         resp.choices.append(_choice(cand, i, resp.id))
     if not resp.choices:
-        blocked = isinstance(b.get("promptFeedback"), dict)
         resp.choices.append(
             ir.Choice(
                 parts=[],

@@ -65,7 +65,7 @@ def parse_response(body: object) -> ir.Response:
 def _parse(body: dict) -> ir.Response:
     parts: list[ir.Part] = []
     refused = False
-    output = f.get(body, "output", f.arr, "") or []
+    output = f.need(body, "output", f.arr, "")
     for i, raw in enumerate(output):
         at = f.child("output", i)
         item = f.obj(raw, at)

@@ -155,3 +155,15 @@ def test_random_response_bodies_only_raise_translation_error(body: object) -> No
     """Nothing but TranslationError escapes parsing and rendering any response body."""
     with contextlib.suppress(TranslationError):
         gemini.render_response(gemini.parse_response(body), ctx())
+
+
+@pytest.mark.parametrize("body", [{"candidates": {"x": 1}}, {}, {"usageMetadata": {}}])
+def test_an_answer_without_geminis_shape_is_refused_not_read_as_empty(body: dict) -> None:
+    with pytest.raises(TranslationError) as caught:  # the addon answers it with a 502
+        gemini.parse_response(body)
+    assert caught.value.param == "candidates"
+
+
+def test_a_blocked_prompt_without_candidates_is_an_answer() -> None:
+    resp = gemini.parse_response({"promptFeedback": {"blockReason": "SAFETY"}})
+    assert resp.choices[0].stop_reason == "content_filter"
