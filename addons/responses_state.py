@@ -420,9 +420,23 @@ async def _history(
 
 
 def _input_list(value: object) -> list[Any]:
+    """The caller's input as OpenAI keeps it: a message's string content is one text
+    part, so ``input_items`` reads back in the SDK's own item shape."""
     if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": value}]
-    return value if isinstance(value, list) else []
+        value = [{"role": "user", "content": value}]
+    return [_as_stored(item) for item in value] if isinstance(value, list) else []
+
+
+def _as_stored(item: object) -> object:
+    if not isinstance(item, dict) or item.get("type", "message") != "message":
+        return item
+    content = item.get("content")
+    if isinstance(content, str):
+        if item.get("role") == "assistant":
+            content = [{"type": "output_text", "text": content, "annotations": []}]
+        else:
+            content = [{"type": "input_text", "text": content}]
+    return {**item, "type": "message", "content": content}
 
 
 async def finish_turn(

@@ -461,16 +461,20 @@ def _render_text(fmt: ir.ResponseFormat | None, out: dict) -> None:
 
 def _render_reasoning(req: ir.Request, out: dict) -> None:
     """Effort as given, else from a thinking budget (as for Chat); thoughts asked for
-    mean a summary. Reasoning state must come back on the next turn (``store`` is
-    false), so encrypted reasoning is always requested with reasoning on, and whenever
-    the history holds OpenAI's own."""
+    mean a summary, and so does thinking another format's caller switched on without
+    saying (Claude shows its thinking unless told to omit it). Reasoning state must
+    come back on the next turn (``store`` is false), so encrypted reasoning is always
+    requested with reasoning on, and whenever the history holds OpenAI's own."""
     reasoning = req.reasoning
     config: dict = {}
     if reasoning is not None:
         effort = _effort(reasoning)
         if effort is not None:
             config["effort"] = effort
-        if reasoning.include_thoughts and effort != "none":
+        thoughts = reasoning.include_thoughts
+        if thoughts is None and req.source != PROTOCOL:
+            thoughts = bool(reasoning.enabled or reasoning.adaptive)
+        if thoughts and effort != "none":
             config["summary"] = "auto"
     if config:
         out["reasoning"] = config

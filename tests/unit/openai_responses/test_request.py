@@ -550,6 +550,25 @@ def test_reasoning_off_asks_for_nothing():
     assert "reasoning" not in body and "include" not in body
 
 
+@pytest.mark.parametrize(
+    ("reasoning", "summary"),
+    [
+        (ir.Reasoning(enabled=True, budget_tokens=2048), "auto"),  # Claude caller: shown
+        (ir.Reasoning(adaptive=True), "auto"),
+        (ir.Reasoning(enabled=True, budget_tokens=2048, include_thoughts=False), None),
+        (ir.Reasoning(effort="high"), None),  # a Chat caller's reasoning_effort: hidden
+    ],
+)
+def test_thinking_another_caller_switched_on_asks_for_a_summary(reasoning, summary):
+    req = chat_request()
+    req.source = "anthropic"
+    req.reasoning = reasoning
+    req.messages = [ir.Message("user", [ir.Text("x")])]
+    body = codec.render_request(req)
+    assert body["reasoning"].get("summary") == summary
+    assert body["include"] == ["reasoning.encrypted_content"]
+
+
 # ------------------------------------------------------------------- properties
 
 _json = st.recursive(
