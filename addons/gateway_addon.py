@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 from mitmproxy import http
 
-from addons import observability, responses_state, routes, upstream
+from addons import body_limit, observability, responses_state, routes, upstream
 from addons.responses_state import ResponsesState
 from addons.rules import Resolution, Rules
 from addons.rules_file import RulesFile
@@ -115,7 +115,9 @@ class Gateway:
             _answer(flow, *convert.render_guard_error(route.client, e.to_ir()))
         except TranslationError as e:
             ex.kind = Kind.LOCAL
-            _answer(flow, *convert.render_error(route.client, e.to_ir()))
+            status, body = convert.render_error(route.client, e.to_ir())
+            # DESIGN: an oversized body is a 413 in every format (Gemini's own is a 400).
+            _answer(flow, 413 if e.kind == "request_too_large" else status, body)
         except Exception:
             # A bug must not leave the request half-rewritten (or, in reverse mode, sent on
             # untranslated): answer in the caller's format instead of mitmproxy's 502 page.
@@ -248,7 +250,7 @@ class Gateway:
         """The request's path, one named step each: resolve the model, guard a native
         route, splice in stored Responses state, then pass through, rewrite or
         translate, and address the upstream."""
-        raw = flow.request.get_content(strict=False) or b""
+        raw = _request_body(flow, self._rules().max_body_bytes)
         body = convert.load_json(raw)
         if ex.route.kind == "native":
             self._guard_format(body, ex.route)
@@ -606,6 +608,18 @@ def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:
     local_host, local_port = client.sockname[:2]
     request = flow.request
     return request.port == local_port and (request.host in _LOOPBACK or request.host == local_host)
+
+
+def _request_body(flow: http.HTTPFlow, limit: int) -> bytes:
+    """The request body decoded, never past ``limit`` bytes: a 413 rather than a
+    decompression bomb taking the process's memory and event loop."""
+    raw = flow.request.raw_content or b""
+    try:
+        return body_limit.decoded(raw, flow.request.headers.get("content-encoding", ""), limit)
+    except body_limit.BodyTooLarge as e:
+        raise TranslationError(str(e), param="body", kind="request_too_large", status=413) from None
+    except ValueError as e:
+        raise TranslationError(f"The request body cannot be decoded: {e}", param="body") from None
 
 
 def _set_body(flow: http.HTTPFlow, content: bytes) -> None:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from addons.body_limit import DEFAULT_MAX_BODY_BYTES
+
 ProviderProtocol = Literal["openai", "anthropic", "gemini"]
 OpenAIApi = Literal["chat", "responses"]
 PROVIDER_PROTOCOLS: tuple[ProviderProtocol, ...] = ("openai", "anthropic", "gemini")
@@ -105,6 +107,7 @@ class Rules:
     models: tuple[ModelRule, ...]
     routes: Routes = Routes()
     store: StoreConfig = StoreConfig()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # limits.max_body_bytes, after decoding
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
@@ -140,16 +143,19 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
-    unknown = set(data) - {"providers", "models", "routes", "store"}
+    unknown = set(data) - {"providers", "models", "routes", "store", "limits"}
     if unknown:
         raise RulesError(
-            source, sorted(unknown)[0], "unknown key (expected providers, models, routes, store)"
+            source,
+            sorted(unknown)[0],
+            "unknown key (expected providers, models, routes, store, limits)",
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
     routes = _parse_routes(data.get("routes"), source)
     store = _parse_store(data.get("store"), source, env)
-    return Rules(providers=providers, models=models, routes=routes, store=store)
+    max_body_bytes = _parse_limits(data.get("limits"), source)
+    return Rules(providers, models, routes, store, max_body_bytes)
 
 
 def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
@@ -344,6 +350,21 @@ def _parse_store(raw: Any, source: str, env: Mapping[str, str]) -> StoreConfig:
 
 
 _STORE_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
+
+
+def _parse_limits(raw: Any, source: str) -> int:
+    """``limits: {max_body_bytes}``: the largest request body, measured decoded."""
+    if raw is None:
+        return DEFAULT_MAX_BODY_BYTES
+    if not isinstance(raw, dict):
+        raise RulesError(source, "limits", "must be a mapping with max_body_bytes")
+    unknown = set(raw) - {"max_body_bytes"}
+    if unknown:
+        raise RulesError(source, f"limits.{sorted(unknown)[0]}", "unknown key")
+    value = raw.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    if type(value) is not int or value < 1:
+        raise RulesError(source, "limits.max_body_bytes", "must be a positive integer")
+    return value
 
 
 def _string(value: Any, source: str, key: str) -> str:

@@ -236,3 +236,13 @@ def test_strict_is_a_boolean_per_model_rule() -> None:
     with pytest.raises(RulesError) as e:
         parse_rules(base + "  - {match: 'a*', provider: o, strict: yes-please}\n", "r", {})
     assert e.value.key == "models[0].strict"
+
+
+def test_limits_take_a_positive_max_body_bytes() -> None:
+    base = "providers: {o: {protocol: openai, base_url: 'http://x/v1'}}\nmodels: []\n"
+    assert parse_rules(base, "r", {}).max_body_bytes == 32 * 1024 * 1024
+    assert parse_rules(base + "limits: {max_body_bytes: 1000}\n", "r", {}).max_body_bytes == 1000
+    for bad, key in (("{max_body_bytes: 0}", "limits.max_body_bytes"), ("{rpm: 5}", "limits.rpm")):
+        with pytest.raises(RulesError) as e:
+            parse_rules(base + f"limits: {bad}\n", "r", {})
+        assert e.value.key == key
