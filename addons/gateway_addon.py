@@ -475,6 +475,7 @@ def _render_context(
         framing="json_array" if json_array else "sse",
         state_key=state_key,
         provider=ex.provider,
+        echo=responses_state.echoed(ex.turn) if ex.turn is not None else {},
     )
 
 

@@ -358,6 +358,31 @@ class Turn:
 
 STATE_KEY_ENV = "GATEWAY_STATE_SECRET"
 
+# Request fields a Responses answer repeats, with the JSON types they may have.
+_ECHOED: dict[str, tuple[type, ...]] = {
+    "instructions": (str,),
+    "max_output_tokens": (int,),
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "parallel_tool_calls": (bool,),
+    "user": (str,),
+    "metadata": (dict,),
+}
+
+
+def echoed(turn: Turn) -> dict[str, Any]:
+    """What the answer to ``turn`` says of its request, as OpenAI's does: whether it is
+    stored, the response it continues, and the caller's own settings."""
+    out: dict[str, Any] = {
+        "store": turn.store,
+        "previous_response_id": turn.previous_response_id,
+    }
+    for key, kinds in _ECHOED.items():
+        value = turn.body.get(key)
+        if isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool)):
+            out[key] = value
+    return out
+
 
 class TurnError(Exception):
     """A reference the store cannot resolve (404) or a store failure (503)."""

@@ -418,3 +418,6 @@ class RenderContext:
     # answered, which the sealed state is bound to. No key: nothing is sealed.
     state_key: bytes | None = None
     provider: str | None = None
+    # Responses: fields of the caller's request its answer repeats (``store``,
+    # ``previous_response_id``, ``instructions``...), as OpenAI echoes them.
+    echo: Mapping[str, object] = field(default_factory=dict)

@@ -45,3 +45,27 @@ def test_message_string_contents_become_parts_and_other_items_stay(tmp_path):
         {"type": "output_text", "text": "earlier answer", "annotations": []}
     ]
     assert {k: v for k, v in output.items() if k != "id"} == call
+
+
+def test_the_answer_echoes_store_the_previous_response_and_the_callers_settings():
+    body = {
+        "model": "m",
+        "input": "hi",
+        "instructions": "Be brief.",
+        "temperature": 0,
+        "top_p": True,  # not a number: not echoed
+        "parallel_tool_calls": False,
+        "metadata": {"k": "v"},
+        "tools": [{"type": "function", "name": "f"}],
+    }
+    turn = responses_state.Turn(body, True, "resp_prev", None, [], store=True)
+    assert responses_state.echoed(turn) == {
+        "store": True,
+        "previous_response_id": "resp_prev",
+        "instructions": "Be brief.",
+        "temperature": 0,
+        "parallel_tool_calls": False,
+        "metadata": {"k": "v"},
+    }
+    unstored = responses_state.Turn({"model": "m"}, False, None, None, [], store=False)
+    assert responses_state.echoed(unstored) == {"store": False, "previous_response_id": None}

@@ -172,6 +172,7 @@ class StreamRenderer:
         model = (start.model if start is not None else "") or ctx.model
         created = start.created if start is not None and start.created is not None else ctx.created
         self.response = skeleton(response_id, model, created)
+        self.response.update((k, v) for k, v in ctx.echo.items() if k in self.response)
         if start is not None and start.usage is not None:
             self._usage = start.usage
         self._emit("response.created", {"response": dict(self.response)})

@@ -654,3 +654,17 @@ def test_any_ir_event_sequence_renders_in_grammar(steps, end, with_key):
     assert len(terminal) == 1
     assert final["status"] == {None: "failed", "error": "failed"}.get(end, final["status"])
     sdk_replay(raw)
+
+
+def test_the_request_fields_the_answer_echoes_are_in_every_response_object():
+    echo = {"store": True, "previous_response_id": "resp_prev", "instructions": "Be brief."}
+    raw = translate(
+        "anthropic",
+        [stream_bytes(fixture("stream_thinking_then_text.jsonl"))],
+        ctx(echo={**echo, "not_a_response_field": 1}),
+    )
+    final = validate_sse(raw)
+    created = sse_payloads(raw)[0]["response"]
+    for response in (created, final):
+        assert {k: response[k] for k in echo} == echo
+        assert "not_a_response_field" not in response
