@@ -68,14 +68,16 @@ class _Contents:
             role = content.get("role") or "user"
             parts_at = fields.child(at, "parts")
             parts = listed(content.get("parts", []), parts_at)
-            if role == "model":
-                self._model(parts, i, parts_at)
-            elif role in ("user", "function"):
-                self._user(parts, i, parts_at)
-            else:
+            if role not in ("model", "user", "function"):
                 raise fields.fail(
                     fields.child(at, "role"), f"must be user, model or function, not {role!r}"
                 )
+            if not parts:  # Gemini: "contents.parts must not be empty"
+                raise fields.fail(parts_at, "must not be empty")
+            if role == "model":
+                self._model(parts, i, parts_at)
+            else:
+                self._user(parts, i, parts_at)
 
     def _model(self, parts: list, i: int, parts_at: str) -> None:
         out: list[ir.Part] = []

@@ -629,3 +629,11 @@ def test_random_conversations_only_raise_translation_error(
         if source == "gemini":
             again = gemini.parse_request(out, model="gemini-3-pro")
             assert gemini.render_request(again) == out
+
+
+def test_a_content_without_parts_is_refused_as_gemini_does() -> None:
+    body = {"contents": [{"role": "user", "parts": []}]}
+    with pytest.raises(TranslationError) as exc:
+        gemini.parse_request(body, model="gemini-x")
+    assert exc.value.param == "contents[0].parts"
+    assert exc.value.message == "contents[0].parts must not be empty"
