@@ -5,9 +5,9 @@ upstream received, for text, instructions, parameters, tools and tool loops, ima
 structured output, usage, errors and token counts.
 
 State kept by the gateway (stored responses, ``previous_response_id``, conversations,
-reasoning state across turns) is in test_responses_turns.py; Codex-shaped requests, the
-``api: responses`` upstream and the peer bugs of RESPONSES-NOTES.md in
-test_responses_codex.py.
+reasoning state across turns) is in test_responses_turns.py; Codex-shaped requests and
+the peer bugs of RESPONSES-NOTES.md in test_responses_codex.py; other callers on an
+``api: responses`` upstream in test_responses_upstream.py.
 """
 
 from __future__ import annotations

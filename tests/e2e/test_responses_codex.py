@@ -1,20 +1,16 @@
 """Codex-shaped Responses calls on Claude and Gemini (namespace tools, the ``apply_patch``
 custom tool with its lark grammar, ``web_search``, ``store: false``, encrypted reasoning,
-history without ids), the peer bugs of RESPONSES-NOTES.md that show on the wire, and
-callers of the other formats reaching a Responses-only model (``codex-*`` on the
-``responses_only`` provider, answered by the OpenAI fake's Responses API).
+history without ids) and the peer bugs of RESPONSES-NOTES.md that show on the wire.
+Callers of the other formats on a Responses-only model are in test_responses_upstream.py.
 """
 
 from __future__ import annotations
 
-import anthropic
 import httpx
 import openai
 import orjson
 import pytest
-from google.genai import types
 
-from tests.e2e.clients import anthropic_client, gemini_client, openai_client
 from tests.e2e.responses_support import (
     CLAUDE,
     GEMINI_3,
@@ -33,7 +29,6 @@ from tests.e2e.responses_support import (
     user,
 )
 from tests.fakes import Reply
-from tests.fakes.openai_responses import _MESSAGE_TEXT, _SUMMARY_TEXT
 from tests.responses_grammar import validate_sse
 
 STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
@@ -242,6 +237,21 @@ def test_codex_three_turn_tool_loop(client, fakes, provider, stream):
             p["functionResponse"] for c in contents for p in c["parts"] if "functionResponse" in p
         ]
         assert [a["name"] for a in answers] == ["apply_patch", "mcp__github__get_issue"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="convert/anthropic codec: with no max_output_tokens (Codex sends none) max_tokens "
+    "defaults to 4096 and the effort's thinking budget is clamped to 4095, leaving Claude "
+    "one token for its answer; the default should make room above the budget",
+)
+@pytest.mark.parametrize("effort", ["medium", "high"])
+def test_codex_effort_on_claude_leaves_room_for_the_answer(client, fakes, effort):
+    client.responses.create(
+        model=CLAUDE, input="hi", reasoning={"effort": effort, "summary": "auto"}, store=False
+    )
+    sent = fakes["anthropic"].last.json
+    assert sent["max_tokens"] - sent["thinking"]["budget_tokens"] >= 1024
 
 
 # ------------------------------------------------------------------- peer bugs
@@ -455,151 +465,3 @@ def test_bug16_metadata_and_client_metadata_never_reach_the_upstream(
     assert r.status == "completed"
     sent = fakes[provider].last.body.decode()
     assert "abc123" not in sent and "codex_cli_rs" not in sent and "metadata" not in sent
-
-
-# ------------------------------------------- other callers on a Responses-only model
-
-
-def responses_sent(fakes) -> dict:
-    sent = fakes["openai"].last
-    assert sent.path == "/v1/responses"
-    return sent.json
-
-
-@STREAMS
-def test_chat_caller_on_a_responses_only_model(gateway, fakes, stream):
-    chat = openai_client(gateway, "/openai")
-    messages = [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "hello"},
-    ]
-    if stream:
-        chunks = list(
-            chat.chat.completions.create(model="codex-mini", messages=messages, stream=True)
-        )
-        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-        assert chunks[-1].object == "chat.completion.chunk"
-        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
-    else:
-        r = chat.chat.completions.create(model="codex-mini", messages=messages)
-        text = r.choices[0].message.content
-        assert r.object == "chat.completion" and r.choices[0].finish_reason == "stop"
-        assert r.usage.prompt_tokens > 0
-    assert text == _MESSAGE_TEXT
-    body = responses_sent(fakes)
-    assert body["instructions"] == "Be brief." and body["store"] is False
-    assert body.get("stream", False) is stream
-    assert "messages" not in body
-
-
-def test_chat_caller_tool_loop_with_reasoning_on_a_responses_only_model(gateway, fakes):
-    chat = openai_client(gateway, "/openai")
-    tools = [
-        {
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                },
-            },
-        }
-    ]
-    messages: list[dict] = [{"role": "user", "content": "Weather in Paris?"}]
-    first = chat.chat.completions.create(
-        model="codex-mini", messages=messages, tools=tools, reasoning_effort="medium"
-    )
-    message = first.choices[0].message
-    assert first.choices[0].finish_reason == "tool_calls"
-    (call,) = message.tool_calls
-    assert call.function.name == "get_weather"
-    body = responses_sent(fakes)
-    assert body["reasoning"]["effort"] == "medium"
-    assert body["include"] == ["reasoning.encrypted_content"]
-    messages += [
-        message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "Sunny"},
-    ]
-    second = chat.chat.completions.create(
-        model="codex-mini", messages=messages, tools=tools, reasoning_effort="medium"
-    )
-    assert second.choices[0].message.content == _MESSAGE_TEXT
-    # OpenAI's own encrypted reasoning went back, and the fake (which refuses foreign or
-    # rebound blobs and unpaired calls) took it.
-    items = responses_sent(fakes)["input"]
-    kinds = [item["type"] for item in items if "type" in item]
-    assert "reasoning" in kinds and "function_call" in kinds and "function_call_output" in kinds
-    reasoning = next(item for item in items if item.get("type") == "reasoning")
-    assert reasoning["encrypted_content"].startswith("gAAAA")
-
-
-@STREAMS
-def test_messages_caller_on_a_responses_only_model(gateway, fakes, stream):
-    claude = anthropic_client(gateway, "/anthropic")
-    kwargs = dict(
-        model="codex-mini",
-        max_tokens=2000,
-        system="Be brief.",
-        messages=[{"role": "user", "content": "hello"}],
-        thinking={"type": "enabled", "budget_tokens": 1024},
-    )
-    if stream:
-        with claude.messages.stream(**kwargs) as events:
-            message = events.get_final_message()
-    else:
-        message = claude.messages.create(**kwargs)
-    assert message.type == "message" and message.stop_reason == "end_turn"
-    assert [block.type for block in message.content] == ["thinking", "text"]
-    assert message.content[0].thinking == _SUMMARY_TEXT
-    assert message.content[0].signature.startswith("openai_responses:gAAAA")
-    assert message.content[1].text == _MESSAGE_TEXT
-    body = responses_sent(fakes)
-    assert body["instructions"] == "Be brief." and body["max_output_tokens"] == 2000
-    assert body["reasoning"] == {"effort": "low", "summary": "auto"}
-    # The signed thinking goes back to OpenAI as its own reasoning item.
-    history = [
-        {"role": "user", "content": "hello"},
-        {
-            "role": "assistant",
-            "content": [b.model_dump(exclude_none=True) for b in message.content],
-        },
-        {"role": "user", "content": "and?"},
-    ]
-    claude.messages.create(**{**kwargs, "messages": history})
-    items = responses_sent(fakes)["input"]
-    reasoning = next(item for item in items if item.get("type") == "reasoning")
-    assert reasoning["encrypted_content"] == message.content[0].signature.removeprefix(
-        "openai_responses:"
-    )
-
-
-def test_messages_caller_error_from_a_responses_only_model(gateway, fakes):
-    fakes["openai"].enqueue(Reply.error("openai", 429, "Slow down."))
-    with pytest.raises(anthropic.RateLimitError):
-        anthropic_client(gateway, "/anthropic").messages.create(
-            model="codex-mini", max_tokens=50, messages=[{"role": "user", "content": "hi"}]
-        )
-
-
-def test_gemini_caller_on_a_responses_only_model(gateway, fakes):
-    r = gemini_client(gateway, "/gemini").models.generate_content(
-        model="codex-mini",
-        contents="hello",
-        config=types.GenerateContentConfig(system_instruction="Be brief.", max_output_tokens=99),
-    )
-    assert r.text == _MESSAGE_TEXT
-    body = responses_sent(fakes)
-    assert body["instructions"] == "Be brief." and body["max_output_tokens"] == 99
-
-
-def test_responses_caller_on_a_responses_only_model_passes_through(gateway, fakes):
-    with sdk(gateway) as client:
-        r = client.responses.create(model="codex-mini", input="hi", metadata={"k": "v"})
-        assert r.output_text == _MESSAGE_TEXT
-        # OpenAI keeps that state itself: the gateway's store does not answer for it.
-        assert responses_sent(fakes)["metadata"] == {"k": "v"}
-        again = client.responses.create(model="codex-mini", input="more", previous_response_id=r.id)
-        assert again.output_text == _MESSAGE_TEXT
-        assert responses_sent(fakes)["previous_response_id"] == r.id

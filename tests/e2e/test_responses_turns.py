@@ -99,6 +99,10 @@ def test_stored_response_retrieve_input_items_and_delete(client, fakes, provider
     assert deleted is None or getattr(deleted, "deleted", True)
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(r.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_items.list(r.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete(r.id)
 
 
 def test_string_input_is_stored_as_an_input_text_message(client, fakes):
@@ -245,6 +249,19 @@ def test_conversation_turns_are_appended(client, fakes, provider, stream):
     assert items[2].id == first.output[0].id
 
 
+def test_conversation_given_as_an_object_and_instructions_not_carried_over(client, fakes):
+    conv = client.conversations.create()
+    client.responses.create(
+        model=CLAUDE, conversation={"id": conv.id}, instructions="First rules.", input="one"
+    )
+    client.responses.create(model=CLAUDE, conversation={"id": conv.id}, input="two")
+    sent = fakes["anthropic"].last.json
+    assert "system" not in sent  # as at OpenAI: instructions belong to their own call
+    assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
+    r = client.responses.create(model=CLAUDE, previous_response_id=None, input="three")
+    assert r.previous_response_id is None
+
+
 def test_unknown_conversation_is_a_404(client, fakes):
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model=CLAUDE, input="hi", conversation="conv_nope")
@@ -375,6 +392,32 @@ def test_bug08_gemini_signatures_over_three_turns(client, fakes, stream, carried
     contents = fakes["gemini"].last.json["contents"]
     calls = [p for c in contents for p in c["parts"] if "functionCall" in p]
     assert [p["thoughtSignature"] for p in calls] == [sig_a, sig_b]
+
+
+@STREAMS
+def test_gemini_text_signature_comes_back_on_the_text(client, fakes, stream):
+    """Gemini signs the text of a turn too; the sealed signature rides in a reasoning
+    item after the message and goes back on that text, without ids."""
+    parts = [
+        {"text": "Weighing it.", "thought": True, "thoughtSignature": "dGhvdWdodC1zaWc="},
+        {"text": "Paris.", "thoughtSignature": "dGV4dC1zaWc="},
+    ]
+    fakes["gemini"].enqueue(gemini_reply(parts, stream=stream))
+    first = answer(client, stream, model=MODELS["gemini"], input="capital?", store=False)
+    assert first.output_text == "Paris."
+    assert [item.type for item in first.output][-2:] == ["message", "reasoning"]
+    client.responses.create(
+        model=MODELS["gemini"],
+        input=[user("capital?"), *history(first, ids=False), user("and of Italy?")],
+        store=False,
+    )
+    model_turn = fakes["gemini"].last.json["contents"][1]["parts"]
+    assert model_turn[0] == {
+        "text": "Weighing it.",
+        "thought": True,
+        "thoughtSignature": "dGhvdWdodC1zaWc=",
+    }
+    assert model_turn[-1] == {"text": "Paris.", "thoughtSignature": "dGV4dC1zaWc="}
 
 
 def test_bug07_tampered_or_foreign_encrypted_content_is_never_forwarded(client, fakes):
