@@ -257,11 +257,12 @@ class Gateway:
         model, res = self._resolve_model(body, ex)
         if ex.route.kind == "native":
             self._guard_provider(ex.route, res, model, ex.wire)
+        if ex.route.client == "openai_responses":
+            # A token count of a turn that continues stored state counts that state too.
+            body = await self._begin_turn(body, ex)
         if ex.route.endpoint == "count_tokens" and ex.wire != ex.route.client:
             _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
             return
-        if ex.route.client == "openai_responses" and ex.route.endpoint == "generate":
-            body = await self._begin_turn(body, ex)
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
         if ex.wire == ex.route.client:
             query = _pass_through(flow, ex, body, raw, model, res)

@@ -409,3 +409,24 @@ def test_input_tokens_count(client, fakes, provider):
     assert counted.object == "response.input_tokens"
     assert counted.input_tokens > 100
     assert fakes[provider].received == []
+
+
+@BOTH
+def test_input_tokens_count_of_a_continued_turn_counts_the_stored_state(client, fakes, provider):
+    fakes[provider].enqueue(text_reply(provider, "y" * 4000, False))
+    first = client.responses.create(model=MODELS[provider], input="x" * 4000)
+    alone = client.responses.input_tokens.count(model=MODELS[provider], input="z" * 400)
+    continued = client.responses.input_tokens.count(
+        model=MODELS[provider], input="z" * 400, previous_response_id=first.id
+    )
+    assert continued.input_tokens >= alone.input_tokens + 2000
+    conv = client.conversations.create(items=[user("w" * 4000)])
+    in_conversation = client.responses.input_tokens.count(
+        model=MODELS[provider], input="z" * 400, conversation=conv.id
+    )
+    assert in_conversation.input_tokens >= alone.input_tokens + 1000
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_tokens.count(
+            model=MODELS[provider], input="z", previous_response_id="resp_nope"
+        )
+    assert len(fakes[provider].received) == 1
