@@ -31,6 +31,10 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_prox
     os.environ.pop(_var, None)  # the SDKs must talk to the gateway directly
 
 
+# Every gateway this test run started: the end-to-end suite audits all of them for keys.
+STARTED: list[Gateway] = []
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,6 +90,7 @@ class Gateway:
     port: int
     process: subprocess.Popen
     log_path: Path
+    flows_path: Path  # every flow it handled (mitmproxy's save_stream_file), for audits
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -102,6 +107,7 @@ def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
     port = free_port()
     env = dict(os.environ, GW_TEST_OPENAI_KEY=OPENAI_KEY, GW_TEST_GEMINI_KEY=GEMINI_KEY)
     log_file = log_path.open("wb")
+    flows_path = log_path.with_suffix(".flows")
     process = subprocess.Popen(
         [
             MITMDUMP,
@@ -109,6 +115,8 @@ def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
             str(ROOT / "addons" / "gateway.py"),
             "--set",
             f"rules={rules_path}",
+            "--set",
+            f"save_stream_file={flows_path}",
             "--listen-host",
             "127.0.0.1",
             "--listen-port",
@@ -120,7 +128,8 @@ def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
         env=env,
         cwd=ROOT,
     )
-    gateway = Gateway(f"http://127.0.0.1:{port}", port, process, log_path)
+    gateway = Gateway(f"http://127.0.0.1:{port}", port, process, log_path, flows_path)
+    STARTED.append(gateway)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -11,9 +11,41 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mitmproxy import http, io
 
 from tests.fakes import FakeUpstream
-from tests.harness import CALLER_KEY, GEMINI_KEY, OPENAI_KEY, Gateway, rules_yaml, start_gateway
+from tests.harness import (
+    CALLER_KEY,
+    GEMINI_KEY,
+    OPENAI_KEY,
+    STARTED,
+    Gateway,
+    rules_yaml,
+    start_gateway,
+)
+
+KEYS = (OPENAI_KEY, GEMINI_KEY, CALLER_KEY)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_key_in_anything_a_gateway_said() -> Iterator[None]:
+    """After every test: no configured or caller key in anything any gateway of the run
+    printed or logged, in any answer it gave (headers and body), or in the annotations
+    mitmweb would show. Requests to providers carry keys by design and are not read."""
+    yield
+    for gw in STARTED:
+        gw.stop()
+        output = gw.log()
+        leaked = [key for key in KEYS if key in output]
+        assert not leaked, f"a key leaked into {gw.log_path}"
+        for flow in read_flows(gw.flows_path):
+            said = [repr(flow.metadata), flow.comment, repr(flow.error)]
+            if flow.response is not None:
+                said += [repr(flow.response.headers), repr(flow.response.raw_content)]
+            for key in KEYS:
+                assert not any(key in text for text in said), (
+                    f"a key reached a caller or an annotation: {flow.request.url}"
+                )
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +75,12 @@ def gateway(rules_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     gw = start_gateway(rules_path, tmp_path_factory.mktemp("gw") / "mitmdump.log")
     yield gw
     gw.stop()
-    output = gw.log()
-    for key in (OPENAI_KEY, GEMINI_KEY, CALLER_KEY):
-        assert key not in output, "a key leaked into the gateway's output"
+
+
+def read_flows(path: Path) -> Iterator[http.HTTPFlow]:
+    if not path.exists():
+        return
+    with path.open("rb") as f:
+        for flow in io.FlowReader(f).stream():
+            if isinstance(flow, http.HTTPFlow):
+                yield flow
