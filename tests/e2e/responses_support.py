@@ -142,6 +142,16 @@ def answer(client: Client, stream: bool, **kwargs) -> openai.types.responses.Res
     return client.responses.create(**kwargs)
 
 
+def outcome(client: Client, stream: bool, **kwargs) -> openai.types.responses.Response:
+    """The response however the call ended (completed, incomplete or failed): the whole
+    answer, or the response of the stream's terminal event."""
+    if not stream:
+        return client.responses.create(**kwargs)
+    events = list(client.responses.create(stream=True, **kwargs))
+    assert events[-1].type in ("response.completed", "response.incomplete", "response.failed")
+    return events[-1].response
+
+
 def history(response: openai.types.responses.Response, *, ids: bool = True) -> list[dict]:
     """A response's output items as a caller sends them back; ``ids=False`` drops the
     ids and statuses, as Codex does."""

@@ -26,6 +26,7 @@ from tests.e2e.responses_support import (
     call_output,
     gemini_reply,
     history,
+    outcome,
     raw_stream,
     sdk,
     sse_events,
@@ -327,6 +328,27 @@ def test_structured_output(client, fakes, provider, stream):
         assert config["responseMimeType"] == "application/json"
         schema = config.get("responseJsonSchema") or config.get("responseSchema")
         assert schema["required"] == ["city", "population"]
+
+
+@BOTH
+@STREAMS
+def test_output_limit_and_refusal_are_incomplete(client, fakes, provider, stream):
+    if provider == "anthropic":
+        cut = anthropic_reply(
+            [{"type": "text", "text": "Once upon"}], stream=stream, stop="max_tokens"
+        )
+        refused = anthropic_reply(
+            [{"type": "text", "text": "I can't."}], stream=stream, stop="refusal"
+        )
+    else:
+        cut = gemini_reply([{"text": "Once upon"}], stream=stream, finish="MAX_TOKENS")
+        refused = gemini_reply([{"text": "I can't."}], stream=stream, finish="SAFETY")
+    fakes[provider].enqueue(cut, refused)
+    r = outcome(client, stream, model=MODELS[provider], input="story", max_output_tokens=16)
+    assert r.status == "incomplete" and r.incomplete_details.reason == "max_output_tokens"
+    assert r.output_text == "Once upon"
+    r = outcome(client, stream, model=MODELS[provider], input="bad")
+    assert r.status == "incomplete" and r.incomplete_details.reason == "content_filter"
 
 
 # ------------------------------------------------------------------------ usage

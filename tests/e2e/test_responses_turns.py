@@ -420,6 +420,38 @@ def test_gemini_text_signature_comes_back_on_the_text(client, fakes, stream):
     assert model_turn[-1] == {"text": "Paris.", "thoughtSignature": "dGV4dC1zaWc="}
 
 
+def test_a_chain_can_move_from_claude_to_gemini(client, fakes):
+    """Claude's sealed thinking does not open for Gemini: the call, its result and the
+    text go on, the signature stays behind."""
+    fakes["anthropic"].enqueue(
+        anthropic_reply([thinking("Claude thinks.", SIG_1), tool_use(1, "alpha")], stream=True)
+    )
+    kwargs = dict(tools=[LOOKUP], reasoning=REASONING)
+    first = answer(
+        client, True, model=CLAUDE, input="Look up alpha", max_output_tokens=16000, **kwargs
+    )
+    fakes["gemini"].enqueue(gemini_reply([{"text": "Alpha is first."}], stream=True))
+    second = answer(
+        client,
+        True,
+        model=MODELS["gemini"],
+        previous_response_id=first.id,
+        input=[call_output("toolu_01", "alpha: first")],
+        **kwargs,
+    )
+    assert second.output_text == "Alpha is first."
+    sent = fakes["gemini"].last
+    contents = sent.json["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    (part,) = contents[1]["parts"]
+    assert (part["functionCall"]["name"], part["functionCall"]["args"]) == (
+        "lookup",
+        {"word": "alpha"},
+    )
+    assert contents[2]["parts"][0]["functionResponse"]["name"] == "lookup"
+    assert SIG_1 not in sent.body.decode() and "Claude thinks" not in sent.body.decode()
+
+
 def test_bug07_tampered_or_foreign_encrypted_content_is_never_forwarded(client, fakes):
     fakes["anthropic"].enqueue(
         anthropic_reply(
