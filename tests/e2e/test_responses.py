@@ -56,6 +56,7 @@ TIME = {
     "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}},
 }
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake image bytes").decode()
+PDF = base64.b64encode(b"%PDF-1.4 fake document").decode()
 
 
 @pytest.fixture
@@ -268,7 +269,7 @@ def test_tool_choice_and_a_named_tool(client, fakes, provider):
 
 
 @BOTH
-def test_image_input(client, fakes, provider):
+def test_image_and_file_input(client, fakes, provider):
     client.responses.create(
         model=MODELS[provider],
         input=[
@@ -282,6 +283,11 @@ def test_image_input(client, fakes, provider):
                         "detail": "high",
                     },
                     {"type": "input_image", "image_url": "https://example.com/cat.jpg"},
+                    {
+                        "type": "input_file",
+                        "filename": "a.pdf",
+                        "file_data": f"data:application/pdf;base64,{PDF}",
+                    },
                 ],
             }
         ],
@@ -292,11 +298,18 @@ def test_image_input(client, fakes, provider):
         assert blocks[0] == {"type": "text", "text": "What is in these?"}
         assert blocks[1]["source"] == {"type": "base64", "media_type": "image/png", "data": PNG}
         assert blocks[2]["source"] == {"type": "url", "url": "https://example.com/cat.jpg"}
+        assert blocks[3]["type"] == "document"
+        assert blocks[3]["source"] == {
+            "type": "base64",
+            "media_type": "application/pdf",
+            "data": PDF,
+        }
     else:
         parts = sent["contents"][0]["parts"]
         assert parts[0] == {"text": "What is in these?"}
         assert parts[1]["inlineData"] == {"mimeType": "image/png", "data": PNG}
         assert parts[2]["fileData"]["fileUri"] == "https://example.com/cat.jpg"
+        assert parts[3]["inlineData"] == {"mimeType": "application/pdf", "data": PDF}
 
 
 SCHEMA = {
