@@ -1004,7 +1004,7 @@ def test_anthropic_and_gemini_callers_reach_a_responses_model():
         render(convert.parse_request(body, "anthropic"), "openai_responses", model="gpt-5")
     )
     assert sent["instructions"] == "sys" and sent["max_output_tokens"] == 2000
-    assert sent["reasoning"] == {"effort": "medium"}
+    assert sent["reasoning"] == {"effort": "medium", "summary": "auto"}  # Claude shows thinking
     assert [i["type"] for i in sent["input"]] == ["message", "message", "message"]
     assert b"SIG" not in orjson.dumps(sent)
 
