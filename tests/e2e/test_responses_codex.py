@@ -239,12 +239,6 @@ def test_codex_three_turn_tool_loop(client, fakes, provider, stream):
         assert [a["name"] for a in answers] == ["apply_patch", "mcp__github__get_issue"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="convert/anthropic codec: with no max_output_tokens (Codex sends none) max_tokens "
-    "defaults to 4096 and the effort's thinking budget is clamped to 4095, leaving Claude "
-    "one token for its answer; the default should make room above the budget",
-)
 @pytest.mark.parametrize("effort", ["medium", "high"])
 def test_codex_effort_on_claude_leaves_room_for_the_answer(client, fakes, effort):
     client.responses.create(

@@ -26,6 +26,7 @@ DROPPABLE: frozenset[str] = frozenset(
 
 # Anthropic requires ``max_tokens``; the addon fills it from the per-model rules first.
 DEFAULT_MAX_TOKENS = 4096
+_UNBOUNDED = 1 << 31  # "no output budget given": thinking budgets are not clamped by it
 
 # Thinking budget for a reasoning effort that came without one (OpenAI
 # ``reasoning_effort``, Gemini ``thinkingLevel``): doubling steps from Anthropic's
@@ -335,7 +336,14 @@ def render_request(req: ir.Request) -> dict:
     if req.cache_control is not None:
         body["cache_control"] = req.cache_control
     _render_tools(req, body, same_protocol)
-    _render_reasoning(req.reasoning, max_tokens, same_protocol, body)
+    # With no budget of the caller's own (Codex sends none), the default leaves the
+    # answer its usual room above the thinking budget instead of squeezing thinking into
+    # it: clamped below 4096, an effort's budget would leave Claude one token to answer.
+    budget_room = _UNBOUNDED if req.max_tokens is None else max_tokens
+    _render_reasoning(req.reasoning, budget_room, same_protocol, body)
+    thinking = body.get("thinking")
+    if req.max_tokens is None and thinking and "budget_tokens" in thinking:
+        body["max_tokens"] = thinking["budget_tokens"] + DEFAULT_MAX_TOKENS
     if not same_protocol and _unthought_tool_turn(turns):
         body.pop("thinking", None)
     if not same_protocol:

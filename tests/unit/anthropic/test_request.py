@@ -366,7 +366,8 @@ def test_parallel_tool_calls_without_tools_writes_no_tool_choice() -> None:
     ("reasoning", "max_tokens", "thinking", "output_config"),
     [
         (ir.Reasoning(effort="low"), 10000, {"type": "enabled", "budget_tokens": 2048}, None),
-        (ir.Reasoning(effort="high"), None, {"type": "enabled", "budget_tokens": 4095}, None),
+        (ir.Reasoning(effort="high"), 8000, {"type": "enabled", "budget_tokens": 7999}, None),
+        (ir.Reasoning(effort="high"), None, {"type": "enabled", "budget_tokens": 16384}, None),
         (ir.Reasoning(effort="none"), None, {"type": "disabled"}, None),
         (ir.Reasoning(enabled=False), None, {"type": "disabled"}, None),
         (ir.Reasoning(budget_tokens=0), None, {"type": "disabled"}, None),
@@ -394,6 +395,12 @@ def test_reasoning_toward_anthropic(
     body = codec.render_request(foreign(user("q"), reasoning=reasoning, max_tokens=max_tokens))
     assert body.get("thinking") == thinking
     assert body.get("output_config") == output_config
+
+
+def test_without_a_callers_budget_the_answer_keeps_its_room_above_thinking() -> None:
+    body = codec.render_request(foreign(user("q"), reasoning=ir.Reasoning(effort="medium")))
+    assert body["thinking"]["budget_tokens"] == 8192
+    assert body["max_tokens"] == 8192 + DEFAULT_MAX_TOKENS
 
 
 def test_unknown_foreign_effort_refused() -> None:
