@@ -35,6 +35,7 @@ from addons.store.shared import (
     item_ids,
     page_from_rows,
     page_of,
+    response_row,
     unknown_after,
 )
 
@@ -177,8 +178,7 @@ class PostgresStore(Store):
 
     async def put_response(self, record: StoredResponse) -> None:
         item_ids(record.input_items)
-        response = orjson.dumps(record.response)
-        items = orjson.dumps(record.input_items)
+        row = response_row(record)
 
         async def job(conn: Connection) -> None:
             await conn.execute(
@@ -191,17 +191,7 @@ class PostgresStore(Store):
                     conversation_id = excluded.conversation_id,
                     provider = excluded.provider, model = excluded.model,
                     size = excluded.size""",
-                (
-                    record.id,
-                    record.created_at,
-                    response.decode(),
-                    items.decode(),
-                    record.previous_response_id,
-                    record.conversation_id,
-                    record.provider,
-                    record.model,
-                    len(response) + len(items),
-                ),
+                row,
             )
 
         await self._run(job, "storing a response")

@@ -7,13 +7,31 @@ from collections.abc import Sequence
 
 import orjson
 
-from addons.store.base import BrokenChain, Item, Order, Page, StoreError
+from addons.store.base import BrokenChain, Item, Order, Page, StoredResponse, StoreError
 
 MAX_LIMIT = 100
 
 
 def dumps(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+def response_row(record: StoredResponse) -> tuple:
+    """The values of one ``responses`` row, in ``RESPONSE_COLUMNS`` order then ``size``:
+    the JSON payloads as text and their size, which the size cap sums."""
+    response = orjson.dumps(record.response)
+    items = orjson.dumps(record.input_items)
+    return (
+        record.id,
+        record.created_at,
+        response.decode(),
+        items.decode(),
+        record.previous_response_id,
+        record.conversation_id,
+        record.provider,
+        record.model,
+        len(response) + len(items),
+    )
 
 
 def item_ids(items: Sequence[Item]) -> list[str]:

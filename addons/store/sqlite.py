@@ -39,6 +39,7 @@ from addons.store.shared import (
     item_ids,
     page_from_rows,
     page_of,
+    response_row,
     unknown_after,
 )
 
@@ -165,9 +166,9 @@ class SQLiteStore(Store):
     async def put_response(self, record: StoredResponse) -> None:
         item_ids(record.input_items)
 
+        row = response_row(record)
+
         def job(db: sqlite3.Connection) -> None:
-            response = orjson.dumps(record.response)
-            items = orjson.dumps(record.input_items)
             db.execute(
                 f"""INSERT INTO responses ({RESPONSE_COLUMNS}, size)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -178,17 +179,7 @@ class SQLiteStore(Store):
                     conversation_id = excluded.conversation_id,
                     provider = excluded.provider, model = excluded.model,
                     size = excluded.size""",
-                (
-                    record.id,
-                    record.created_at,
-                    response.decode(),
-                    items.decode(),
-                    record.previous_response_id,
-                    record.conversation_id,
-                    record.provider,
-                    record.model,
-                    len(response) + len(items),
-                ),
+                row,
             )
 
         await self._run(job, "storing a response")
