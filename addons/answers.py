@@ -55,7 +55,8 @@ def translate_error(
 
 def apply(response: http.Response, plan: AnswerPlan, request_id: str) -> Answer:
     """Run ``plan`` on ``response`` in place. An answer that cannot be translated is a
-    502 in the caller's format, never a traceback."""
+    server error in the caller's format (the status its codec gives ``api_error``, as
+    for a generate answer), never a traceback."""
     body = response.get_content(strict=False) or b""
     hint = _seconds(response.headers.get("retry-after"))
     try:
