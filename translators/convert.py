@@ -247,11 +247,6 @@ def parse_count_request(body: dict, client: ir.Protocol, *, model: str | None) -
     return COUNTERS[client].parse_count_request(body, model=model)
 
 
-def counts_tokens(protocol: ir.Protocol) -> bool:
-    """Whether ``protocol`` has a token-count endpoint (Chat Completions has none)."""
-    return protocol in COUNTERS
-
-
 def render_count_request(
     req: ir.Request,
     upstream: ir.Protocol,
