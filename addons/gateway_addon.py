@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 import orjson
 from mitmproxy import http
 
-from addons import body_limit, observability, responses_state, routes, upstream
+from addons import (
+    answers,
+    body_limit,
+    embeddings,
+    observability,
+    responses_state,
+    routes,
+    token_counts,
+    upstream,
+)
 from addons.responses_state import ResponsesState
 from addons.rules import Resolution, Rules
 from addons.rules_file import RulesFile
@@ -61,6 +70,9 @@ class Exchange:
     credential: str | None = field(default=None, repr=False)
     turn: responses_state.Turn | None = None  # a Responses call whose state the gateway keeps
     dropped: tuple[str, ...] = ()  # fields the target could not express, left out
+    # A companion endpoint (token count, embeddings): how its answer reaches the caller.
+    plan: answers.AnswerPlan | None = None
+    notes: dict[str, object] = field(default_factory=dict)  # extra log fields
 
 
 class Gateway:
@@ -174,6 +186,8 @@ class Gateway:
                 response.content = upstream.scrub(raw, ex.credential)
         if ex.translator is not None:
             ex.usage = ex.translator.usage
+        elif ex.plan is not None:
+            _answer_plan(response, ex)
         elif ex.kind is Kind.TRANSLATED:
             _translate_answer(response, ex)  # sets ex.usage from the answer it parsed
         elif _whole_passthrough_answer(response, ex):
@@ -181,6 +195,8 @@ class Gateway:
             ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
         if ex.usage is not None and "gateway" in flow.metadata:
             flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
+        if ex.notes and "gateway" in flow.metadata:
+            flow.metadata["gateway"].update(ex.notes)
         if ex.turn is not None and ex.kind is Kind.TRANSLATED:
             await self._finish_turn(response, ex)
         # A stream that failed after its 200 went out must not log as a success.
@@ -252,6 +268,9 @@ class Gateway:
         translate, and address the upstream."""
         raw = _request_body(flow, self._rules().max_body_bytes)
         body = convert.load_json(raw)
+        if ex.route.endpoint == "embeddings":
+            self._embed(flow, ex, body)
+            return
         if ex.route.kind == "native":
             self._guard_format(body, ex.route)
         model, res = self._resolve_model(body, ex)
@@ -260,18 +279,55 @@ class Gateway:
         if ex.route.client == "openai_responses":
             # A token count of a turn that continues stored state counts that state too.
             body = await self._begin_turn(body, ex)
-        if ex.route.endpoint == "count_tokens" and ex.wire != ex.route.client:
-            _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
+        counting = ex.route.endpoint == "count_tokens"
+        if counting and token_counts.count_mode(res) == "estimate":
+            estimate = token_counts.estimate(body, ex.route.client, model)
+            ex.notes.update(estimate.notes)
+            _answer(flow, estimate.status, estimate.body or b"")
             return
+        if counting:
+            ex.wire = token_counts.count_wire(res)
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
         if ex.wire == ex.route.client:
             query = _pass_through(flow, ex, body, raw, model, res)
+        elif counting:
+            sealed = ex.route.client == "openai_responses"  # may carry sealed state
+            key = await self._state.state_key(self._rules()) if sealed else None
+            _translate_count(flow, ex, body, res, key)
+            query = None
         else:
             responses = "openai_responses" in (ex.wire, ex.route.client)
             key = await self._state.state_key(self._rules()) if responses else None
             _translate_request(flow, ex, body, model, res, key)
             query = None
         _address_upstream(flow, ex, res, credential, query)
+
+    def _embed(self, flow: http.HTTPFlow, ex: Exchange, body: dict) -> None:
+        """Embeddings (addons/embeddings.py): resolved and credentialed like a generate
+        call, passed through to a provider of the caller's protocol or translated
+        between OpenAI's ``/v1/embeddings`` and Gemini's ``embedContent`` /
+        ``batchEmbedContents``. A native route guards its own way: the body of an
+        embeddings call looks like no generate format."""
+        model, res = self._resolve_model(body, ex)
+        refusal = embeddings.guard(ex.route, res, model, self._rules().routes)
+        if refusal is not None:
+            raise GuardRefusal(refusal, param="model", code="400")
+        query = list(flow.request.query.items(multi=True))
+        call = embeddings.prepare(ex.route, body, model, res, query)
+        ex.kind = Kind.TRANSLATED if call.translated else Kind.PASSTHROUGH
+        ex.wire, ex.plan, ex.dropped = call.wire, call.plan, call.dropped
+        if call.body is not None:
+            _set_body(flow, call.body)
+        credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
+        flow.request.url = call.url
+        ex.credential = upstream.prepare_headers(
+            flow.request.headers,
+            res.provider,
+            credential,
+            translated=call.translated,
+            same_family=upstream.family(ex.route.client) == res.provider.protocol,
+        )
+        flow.request.headers["x-request-id"] = ex.request_id
 
     async def _begin_turn(self, body: dict, ex: Exchange) -> dict:
         """A Responses call: the stored history it continues, spliced in. OpenAI keeps
@@ -387,6 +443,7 @@ class Gateway:
             error=error,
             usage=ex.usage,
             dropped=ex.dropped,
+            notes=ex.notes,
         )
 
 
@@ -447,6 +504,30 @@ def _translate_request(
     _set_body(flow, rendered.body)
     ex.kind, ex.stream, ex.dropped = Kind.TRANSLATED, req.stream, rendered.dropped
     ex.ctx = _render_context(flow, ex, req, rendered, model, state_key)
+
+
+def _translate_count(
+    flow: http.HTTPFlow, ex: Exchange, body: dict, res: Resolution, state_key: bytes | None
+) -> None:
+    """A count request for a model of another protocol, as the count request of the
+    provider's own counting endpoint (addons/token_counts.py); its answer is translated
+    back by a ``CountPlan``. A count stores no Responses turn."""
+    assert ex.wire is not None
+    req = convert.parse_count_request(body, ex.route.client, model=ex.route.model)
+    rendered = convert.render_count_request(
+        req, ex.wire, model=res.model, state_key=state_key, provider=res.provider.name
+    )
+    _set_body(flow, rendered)
+    ex.kind, ex.stream, ex.turn = Kind.TRANSLATED, False, None
+    ex.plan = token_counts.CountPlan(ex.wire, ex.route.client)
+
+
+def _answer_plan(response: http.Response, ex: Exchange) -> None:
+    """A companion endpoint's answer through its plan; usage and notes for the log."""
+    assert ex.plan is not None
+    out = answers.apply(response, ex.plan, ex.request_id)
+    ex.usage = out.usage
+    ex.notes.update(out.notes)
 
 
 def _render_context(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 
 import orjson
 
@@ -36,7 +37,9 @@ def log_exchange(
     error: str | None = None,
     usage: ir.Usage | None = None,
     dropped: tuple[str, ...] = (),
+    notes: Mapping[str, object] | None = None,
 ) -> None:
+    """``notes``: fields a companion endpoint adds (``tokens_estimated``, ``counted``)."""
     record: dict[str, object] = {
         "id": request_id,
         "route": route,
@@ -52,6 +55,8 @@ def log_exchange(
         record["dropped"] = list(dropped)
     if error:
         record["error"] = error
+    if notes:
+        record.update(notes)
     log.info("gateway %s", orjson.dumps(record).decode())
 
 

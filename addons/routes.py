@@ -13,7 +13,7 @@ from typing import Literal
 from addons.rules import Routes
 from translators.ir import Protocol
 
-Endpoint = Literal["generate", "count_tokens"]
+Endpoint = Literal["generate", "count_tokens", "embeddings"]
 
 # Native path -> (client protocol, endpoint). Gemini paths carry the model and are
 # matched separately.
@@ -23,6 +23,7 @@ _FIXED_PATHS: dict[str, tuple[Protocol, Endpoint]] = {
     "/v1/messages": ("anthropic", "generate"),
     "/v1/messages/count_tokens": ("anthropic", "count_tokens"),
     "/v1/responses/input_tokens": ("openai_responses", "count_tokens"),
+    "/v1/embeddings": ("openai_chat", "embeddings"),
 }
 _CONVERTER_FORMAT: dict[Protocol, str] = {
     "openai_chat": "openai",
@@ -34,6 +35,8 @@ _GEMINI_METHODS: dict[str, tuple[Endpoint, bool]] = {
     "generateContent": ("generate", False),
     "streamGenerateContent": ("generate", True),
     "countTokens": ("count_tokens", False),
+    "embedContent": ("embeddings", False),
+    "batchEmbedContents": ("embeddings", False),
 }
 
 NATIVE_PATH: dict[Protocol, str] = {
@@ -73,6 +76,11 @@ def match(path: str, routes: Routes) -> Route | None:
             if route and _CONVERTER_FORMAT[route.client] == fmt:
                 return route
     return None
+
+
+def is_batch_embedding(route: Route) -> bool:
+    """Gemini's ``batchEmbedContents`` (several inputs), as opposed to ``embedContent``."""
+    return route.endpoint == "embeddings" and route.path.endswith(":batchEmbedContents")
 
 
 def converter_path(client: Protocol, routes: Routes, model: str | None = None) -> str | None:

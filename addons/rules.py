@@ -22,6 +22,7 @@ from addons.body_limit import DEFAULT_MAX_BODY_BYTES
 
 ProviderProtocol = Literal["openai", "anthropic", "gemini"]
 OpenAIApi = Literal["chat", "responses"]
+CountTokens = Literal["native", "estimate"]
 PROVIDER_PROTOCOLS: tuple[ProviderProtocol, ...] = ("openai", "anthropic", "gemini")
 
 DEFAULT_CONVERTER_PREFIXES: dict[str, str] = {
@@ -58,6 +59,9 @@ class Provider:
     # An OpenAI provider whose models are served only through the Responses API
     # (``api: responses``): callers of every format reach it through that codec.
     api: OpenAIApi = "chat"
+    # Token counts: "native" asks the provider's own counting endpoint, "estimate" answers
+    # with the gateway's estimate; None decides by protocol (addons/token_counts.py).
+    count_tokens: CountTokens | None = None
 
 
 StructuredOutput = Literal["native", "tool"]
@@ -173,9 +177,17 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
             "headers",
             "max_tokens_field",
             "api",
+            "count_tokens",
         }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
+        count_tokens = spec.get("count_tokens")
+        if count_tokens not in (None, "native", "estimate"):
+            raise RulesError(
+                source,
+                f"{key}.count_tokens",
+                f"must be native or estimate (got {count_tokens!r})",
+            )
         protocol = spec.get("protocol")
         if protocol not in PROVIDER_PROTOCOLS:
             raise RulesError(
@@ -207,6 +219,7 @@ def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str,
             api_key=api_key.strip(),
             max_tokens_field=max_tokens_field,
             api=_parse_api(spec.get("api", "chat"), protocol, source, f"{key}.api"),
+            count_tokens=count_tokens,
             headers=tuple(
                 (str(k).lower(), expand_env(_string(v, source, f"{key}.headers.{k}"), env))
                 for k, v in headers.items()

@@ -87,6 +87,20 @@ def upstream_url(
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def embeddings_url(
+    provider: Provider, model: str, batch: bool, query: list[tuple[str, str]] | None = None
+) -> str:
+    """An embeddings URL: OpenAI's ``/embeddings`` (one endpoint for one input or many),
+    Gemini's ``:embedContent`` or ``:batchEmbedContents``. ``query`` is the caller's, kept
+    for a Gemini passthrough (its ``key`` never: the credential goes in a header)."""
+    if provider.protocol == "openai":
+        return provider.base_url + "/embeddings"
+    method = "batchEmbedContents" if batch else "embedContent"
+    url = f"{provider.base_url}/v1beta/models/{quote(model, safe='')}:{method}"
+    params = [(k, v) for k, v in query or [] if k != "key"]
+    return f"{url}?{urlencode(params)}" if params else url
+
+
 def caller_credential(headers: MutableMapping[str, str], query_key: str | None) -> str | None:
     """The caller's API key, whichever SDK style it came in."""
     auth = headers.get("authorization", "")

@@ -54,6 +54,7 @@ providers:
     protocol: openai
     base_url: {fakes["openai"].base_url}
     api_key: ${{GW_TEST_OPENAI_KEY}}
+    count_tokens: native  # stands in for api.openai.com, which counts natively
   anthropic:
     protocol: anthropic
     base_url: {fakes["anthropic"].base_url}
@@ -73,6 +74,7 @@ providers:
     api: responses
 models:
   - {{match: "gpt-*", provider: openai}}
+  - {{match: "text-embedding-*", provider: openai}}
   - {{match: "claude-3-*", provider: anthropic, structured_output: tool}}
   - {{match: "claude-*", provider: anthropic}}
   - {{match: "gemini-*", provider: gemini}}

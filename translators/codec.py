@@ -66,11 +66,16 @@ class Codec(TypingProtocol):
 
 
 class TokenCounter(TypingProtocol):
-    """The token-count endpoint of a protocol that has one."""
+    """The token-count endpoint of a protocol that has one, both directions: a caller's
+    count request and answer, and the count request sent to a provider and its answer."""
 
     def parse_count_request(self, body: object, *, model: str | None = None) -> ir.Request: ...
 
     def render_token_count(self, tokens: int) -> dict: ...
+
+    def render_count_request(self, req: ir.Request) -> dict: ...
+
+    def parse_token_count(self, body: object) -> int: ...
 
 
 CODECS: dict[ir.Protocol, Codec] = {

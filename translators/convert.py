@@ -242,14 +242,54 @@ def estimate_input_tokens(req: ir.Request) -> int:
     return chars // 4 + media * _MEDIA_TOKENS
 
 
-def count_tokens_locally(body: dict, client: ir.Protocol, *, model: str | None) -> bytes:
-    """A token-count request whose model another protocol's provider serves has no
-    upstream endpoint to go to (OpenAI has none; the others count in their own format), so
-    the gateway answers with its estimate (``estimate_input_tokens``), in the caller's
-    format. Claude Code calls this to size its context."""
-    codec = COUNTERS[client]
-    req = codec.parse_count_request(body, model=model)
-    return orjson.dumps(codec.render_token_count(estimate_input_tokens(req)))
+def parse_count_request(body: dict, client: ir.Protocol, *, model: str | None) -> ir.Request:
+    """A caller's token-count request (count_tokens, countTokens, input_tokens) as IR."""
+    return COUNTERS[client].parse_count_request(body, model=model)
+
+
+def render_count_request(
+    req: ir.Request,
+    upstream: ir.Protocol,
+    *,
+    model: str,
+    state_key: bytes | None = None,
+    provider: str | None = None,
+) -> bytes:
+    """``req`` as the count request of ``upstream``'s own counting endpoint.
+
+    The same preparation as a generate request where it changes what the provider
+    reads (sealed state opened, tool names fitted, foreign signatures stripped), none of
+    the output policy: budgets and sampling do not change an input count, so nothing is
+    dropped, reported or refused for them."""
+    req.model = model
+    if state_key is not None and provider is not None:
+        open_sealed_state(req, state_key, provider)
+    if req.source != upstream:
+        _fit_hosted_tools(req, upstream)
+        _plain_functions(req, upstream)
+        _fit_tool_names(req, upstream)
+    _strip_foreign_state(req, upstream)
+    return orjson.dumps(COUNTERS[upstream].render_count_request(req))
+
+
+class TranslatedCount(NamedTuple):
+    body: bytes  # the caller's count answer
+    tokens: int
+
+
+def translate_token_count(
+    body: bytes, upstream: ir.Protocol, client: ir.Protocol
+) -> TranslatedCount:
+    """A provider's count answer in the caller's count shape."""
+    tokens = COUNTERS[upstream].parse_token_count(load_json(body, "response"))
+    return TranslatedCount(orjson.dumps(COUNTERS[client].render_token_count(tokens)), tokens)
+
+
+def estimate_token_count(body: dict, client: ir.Protocol, *, model: str | None) -> TranslatedCount:
+    """The gateway's own estimate (``estimate_input_tokens``) in the caller's count shape,
+    for a provider without a counting endpoint."""
+    tokens = estimate_input_tokens(parse_count_request(body, client, model=model))
+    return TranslatedCount(orjson.dumps(COUNTERS[client].render_token_count(tokens)), tokens)
 
 
 class StreamTranslator:

@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from tests.fakes import canned
 from tests.harness import CALLER_KEY
 from translators.sse import SSEDecoder
 
@@ -217,8 +218,9 @@ def test_gemini_json_array_stream_without_alt_sse(gateway, fakes):
     assert fakes["anthropic"].last.json["stream"] is True
 
 
-def test_count_tokens_for_a_model_of_another_protocol_is_estimated(gateway, fakes):
-    # Claude Code sizes its context with count_tokens; OpenAI has no such endpoint.
+def test_count_tokens_for_a_model_of_another_protocol(gateway, fakes):
+    # Claude Code sizes its context with count_tokens: a GPT model's count comes from
+    # OpenAI's own input_tokens endpoint, a server without one gets the gateway's estimate.
     body = claude_code_request("gpt-4o")
     del body["max_tokens"], body["stream"], body["metadata"]
     r = httpx.post(
@@ -229,12 +231,22 @@ def test_count_tokens_for_a_model_of_another_protocol_is_estimated(gateway, fake
     assert r.status_code == 200, r.text
     tokens = r.json()["input_tokens"]
     assert 5_000 < tokens < 60_000  # about a quarter of the 60 KB of text and schemas
-    assert fakes["openai"].received == []
+    (sent,) = fakes["openai"].received
+    assert sent.path == "/v1/responses/input_tokens"
+    r = httpx.post(
+        f"{gateway.url}/anthropic/v1/messages/count_tokens",
+        json={**body, "model": "local-llama"},
+        headers={"x-api-key": CALLER_KEY},
+    )
+    assert r.status_code == 200, r.text
+    assert 5_000 < r.json()["input_tokens"] < 60_000
+    assert len(fakes["openai"].received) == 1  # estimated: nothing went upstream
     r = httpx.post(
         f"{gateway.url}/gemini/v1beta/models/claude-x:countTokens",
         json={"contents": [{"role": "user", "parts": [{"text": "x" * 400}]}]},
         headers={"x-goog-api-key": CALLER_KEY},
     )
     assert r.status_code == 200, r.text
-    assert r.json()["totalTokens"] == 100
-    assert fakes["anthropic"].received == []
+    (sent,) = fakes["anthropic"].received
+    assert sent.path == "/v1/messages/count_tokens"
+    assert r.json()["totalTokens"] == canned.anthropic_count_tokens(sent.json)["input_tokens"]

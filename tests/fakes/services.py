@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from tests.fakes import canned, openai_responses
+from tests.fakes import canned, embeddings, openai_responses
 from tests.fakes.openai_responses import ResponsesMemory
 from tests.fakes.replies import (
     Received,
@@ -86,6 +86,8 @@ def _openai_route(request: Received) -> Callable[[], Reply]:
     method, path = request.method, request.path
     if method == "POST" and path == "/v1/chat/completions":
         return lambda: _openai_chat(request)
+    if method == "POST" and path == "/v1/embeddings":
+        return lambda: embeddings.openai_embeddings(request)
     if method == "GET" and path == "/v1/models":
         return lambda: Reply.json(canned.openai_models())
     if method == "GET" and path.startswith("/v1/models/"):
@@ -277,4 +279,6 @@ _GEMINI_VERBS: dict[str, Callable[[Received, str], Reply]] = {
     "generateContent": _gemini_generate,
     "streamGenerateContent": _gemini_stream,
     "countTokens": _gemini_count,
+    "embedContent": embeddings.gemini_embed,
+    "batchEmbedContents": embeddings.gemini_batch_embed,
 }

@@ -873,9 +873,9 @@ def test_bug12_a_cut_upstream_stream_is_response_failed_for_a_responses_caller()
 
 def test_responses_token_count_is_estimated_in_its_own_shape():
     out = orjson.loads(
-        convert.count_tokens_locally(
+        convert.estimate_token_count(
             {"model": "m", "input": "Tell me a joke."}, "openai_responses", model=None
-        )
+        ).body
     )
     assert out["object"] == "response.input_tokens" and out["input_tokens"] > 0
 

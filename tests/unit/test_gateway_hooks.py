@@ -191,6 +191,32 @@ def test_cross_protocol_token_count_is_answered_locally(gateway):
     assert orjson.loads(flow.response.content)["input_tokens"] > 0
 
 
+def test_cross_protocol_token_count_goes_to_the_providers_counting_endpoint(gateway):
+    body = {"model": "claude-x", "messages": [{"role": "user", "content": "hello there"}]}
+    flow = flow_to_gateway("/gemini/v1beta/models/claude-x:countTokens", b"")
+    flow.request.content = orjson.dumps({"contents": [{"parts": [{"text": "hello there"}]}]})
+    asyncio.run(gateway.request(flow))
+    assert meta(flow)["kind"] == Kind.TRANSLATED.value
+    assert flow.request.url == "http://127.0.0.1:8/v1/messages/count_tokens"
+    assert orjson.loads(flow.request.content) == {**body, "model": "claude-x"}
+    upstream_answers(flow, 200, b'{"input_tokens": 3}', "application/json")
+    gateway.responseheaders(flow)
+    asyncio.run(gateway.response(flow))
+    assert orjson.loads(flow.response.content)["totalTokens"] == 3
+    assert meta(flow)["counted"] == 3
+
+
+def test_a_count_answer_that_cannot_be_read_is_a_server_error_in_the_callers_format(gateway):
+    body = {"model": "claude-x", "input": "hi"}
+    flow = flow_to_gateway("/openai/v1/responses/input_tokens", body)
+    asyncio.run(gateway.request(flow))
+    upstream_answers(flow, 200, b"<html>", "text/html")
+    gateway.responseheaders(flow)
+    asyncio.run(gateway.response(flow))
+    assert flow.response.status_code == 500  # the openai SDK's InternalServerError
+    assert "could not be translated" in orjson.loads(flow.response.content)["error"]["message"]
+
+
 def test_unknown_model_is_a_404_in_the_callers_format(gateway):
     flow = flow_to_gateway("/v1/chat/completions", {**CHAT_BODY, "model": "nope"})
     asyncio.run(gateway.request(flow))

@@ -17,9 +17,15 @@ from translators.anthropic.request import (
     parse_count_request,
     parse_request,
     recognise,
+    render_count_request,
     render_request,
 )
-from translators.anthropic.response import parse_response, render_response, render_token_count
+from translators.anthropic.response import (
+    parse_response,
+    parse_token_count,
+    render_response,
+    render_token_count,
+)
 from translators.anthropic.stream import StreamParser, StreamRenderer
 from translators.anthropic.wire import PROTOCOL, parse_error, render_error
 
@@ -32,7 +38,9 @@ __all__ = [
     "parse_error",
     "parse_request",
     "parse_response",
+    "parse_token_count",
     "recognise",
+    "render_count_request",
     "render_error",
     "render_request",
     "render_response",

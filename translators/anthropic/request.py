@@ -306,6 +306,16 @@ def _parse_output_config(value: object, req: ir.Request) -> None:
 
 # --------------------------------------------------------------- render request
 
+# What ``count_tokens`` takes of a Messages body: what the model reads. The budget,
+# sampling and stream only shape the answer, and the endpoint refuses them.
+_COUNT_FIELDS = ("model", "system", "messages", "tools", "tool_choice")
+
+
+def render_count_request(req: ir.Request) -> dict:
+    """A ``count_tokens`` body for ``req``: its Messages body cut to ``_COUNT_FIELDS``."""
+    body = render_request(req)
+    return {name: body[name] for name in _COUNT_FIELDS if name in body}
+
 
 def render_request(req: ir.Request) -> dict:
     """A Messages body for the Anthropic API. Extension fields (docs/extensions.md) are

@@ -101,3 +101,8 @@ def render_response(resp: ir.Response, ctx: ir.RenderContext) -> dict:
 def render_token_count(tokens: int) -> dict:
     """The ``count_tokens`` answer."""
     return {"input_tokens": tokens}
+
+
+def parse_token_count(body: object) -> int:
+    """The number in a ``count_tokens`` answer."""
+    return fields.need(fields.obj(body, ""), "input_tokens", fields.integer, "")

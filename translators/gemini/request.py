@@ -59,6 +59,26 @@ def render_token_count(tokens: int) -> dict:
     }
 
 
+# What the model reads; generationConfig only shapes the answer.
+_COUNT_KEYS = ("contents", "systemInstruction", "tools", "toolConfig")
+
+
+def render_count_request(req: ir.Request) -> dict:
+    """A ``countTokens`` body: bare ``contents`` when that is all there is, otherwise a
+    ``generateContentRequest`` (the only form that counts the system instruction and
+    tools), which names its model as a resource."""
+    body = render_request(req)
+    inner = {key: body[key] for key in _COUNT_KEYS if key in body}
+    if list(inner) == ["contents"]:
+        return inner
+    return {"generateContentRequest": {"model": f"models/{req.model}", **inner}}
+
+
+def parse_token_count(body: object) -> int:
+    """``totalTokens`` of a ``countTokens`` answer; proto3 JSON leaves out a zero."""
+    return fields.get(fields.obj(body, ""), "totalTokens", fields.integer, "") or 0
+
+
 # ---------------------------------------------------------------------------- parse
 
 

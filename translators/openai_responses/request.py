@@ -515,3 +515,31 @@ def parse_count_request(body: object, *, model: str | None = None) -> ir.Request
 
 def render_token_count(tokens: int) -> dict:
     return {"object": "response.input_tokens", "input_tokens": tokens}
+
+
+# The fields ``input_tokens`` takes: what the model reads, not how it answers.
+_COUNT_FIELDS = frozenset(
+    [
+        "conversation",
+        "input",
+        "instructions",
+        "model",
+        "parallel_tool_calls",
+        "previous_response_id",
+        "reasoning",
+        "text",
+        "tool_choice",
+        "tools",
+        "truncation",
+    ]
+)
+
+
+def render_count_request(req: ir.Request) -> dict:
+    """An ``input_tokens`` body: the create body of ``req`` cut to ``_COUNT_FIELDS``."""
+    return {k: v for k, v in render_request(req).items() if k in _COUNT_FIELDS}
+
+
+def parse_token_count(body: object) -> int:
+    """The number in an ``input_tokens`` answer."""
+    return f.need(f.obj(body, ""), "input_tokens", f.integer, "")
