@@ -1,6 +1,6 @@
-"""How the provider's answer to a companion endpoint (a token count, embeddings) reaches
-the caller: one small interface, so the gateway's ``response`` hook has a single branch
-for every endpoint that is not a generate call.
+"""How the provider's whole answer reaches the caller when the gateway translates it: a
+generate call's answer or error, a token count, embeddings. One small interface, so the
+gateway's ``response`` hook has a single branch for all of them.
 
 A plan is made when the request is addressed (``token_counts``, ``embeddings``) and
 kept on the exchange; ``apply`` runs it on the answer. Plans are plain objects with no
@@ -53,12 +53,27 @@ def translate_error(
     return Answer(err.status, err.body, retry_after=err.retry_after)
 
 
+class GeneratePlan(NamedTuple):
+    """A translated generate call's whole answer or error (a 2xx stream is translated
+    chunk by chunk instead, by ``convert.StreamTranslator``)."""
+
+    upstream: ir.Protocol
+    client: ir.Protocol
+    ctx: ir.RenderContext
+
+    def answer(self, status: int, body: bytes, retry_after: float | None) -> Answer:
+        if 200 <= status < 300:
+            out, usage = convert.translate_response(body, self.upstream, self.client, self.ctx)
+            return Answer(status, out, usage)
+        return translate_error(status, body, self.upstream, self.client, retry_after)
+
+
 def apply(response: http.Response, plan: AnswerPlan, request_id: str) -> Answer:
     """Run ``plan`` on ``response`` in place. An answer that cannot be translated is a
     server error in the caller's format (the status its codec gives ``api_error``, as
     for a generate answer), never a traceback."""
     body = response.get_content(strict=False) or b""
-    hint = _seconds(response.headers.get("retry-after"))
+    hint = retry_after_seconds(response.headers.get("retry-after"))
     try:
         out = plan.answer(response.status_code, body, hint)
     except Exception as e:
@@ -79,7 +94,7 @@ def apply(response: http.Response, plan: AnswerPlan, request_id: str) -> Answer:
     return out
 
 
-def _seconds(retry_after: str | None) -> float | None:
+def retry_after_seconds(retry_after: str | None) -> float | None:
     """A ``retry-after`` header in seconds (an HTTP date is left to the caller's SDK)."""
     try:
         return float(retry_after) if retry_after else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -187,9 +186,7 @@ class Gateway:
         if ex.translator is not None:
             ex.usage = ex.translator.usage
         elif ex.plan is not None:
-            _answer_plan(response, ex)
-        elif ex.kind is Kind.TRANSLATED:
-            _translate_answer(response, ex)  # sets ex.usage from the answer it parsed
+            _answer_plan(response, ex)  # sets ex.usage from the answer it parsed
         elif _whole_passthrough_answer(response, ex):
             assert ex.wire is not None
             ex.usage = convert.usage_of(response.get_content(strict=False) or b"", ex.wire)
@@ -504,6 +501,7 @@ def _translate_request(
     _set_body(flow, rendered.body)
     ex.kind, ex.stream, ex.dropped = Kind.TRANSLATED, req.stream, rendered.dropped
     ex.ctx = _render_context(flow, ex, req, rendered, model, state_key)
+    ex.plan = answers.GeneratePlan(wire, route.client, ex.ctx)
 
 
 def _translate_count(
@@ -602,37 +600,6 @@ def _start_translated_stream(response: http.Response, ex: Exchange) -> None:
     response.stream = _stream_callable(translator, ex.request_id)
 
 
-def _translate_answer(response: http.Response, ex: Exchange) -> None:
-    """A whole answer or error from the upstream, in the caller's format."""
-    assert ex.wire is not None and ex.ctx is not None
-    body = response.get_content(strict=False) or b""
-    try:
-        if 200 <= response.status_code < 300:
-            status = response.status_code
-            out, ex.usage = convert.translate_response(body, ex.wire, ex.route.client, ex.ctx)
-        else:
-            hint = _seconds(response.headers.get("retry-after"))
-            status, out, retry_after = convert.translate_error(
-                response.status_code, body, ex.wire, ex.route.client, retry_after=hint
-            )
-            if retry_after is not None:
-                response.headers["retry-after"] = str(math.ceil(retry_after))
-    except Exception as e:
-        if not isinstance(e, TranslationError):
-            log.exception("gateway %s: answer translation failed", ex.request_id)
-        detail = e.message if isinstance(e, TranslationError) else f"request {ex.request_id}"
-        err = ir.Error(
-            kind="api_error",
-            status=502,
-            message=f"The upstream answer could not be translated ({detail}).",
-        )
-        status, out = convert.render_error(ex.route.client, err)
-    response.status_code = status
-    response.headers.pop("content-encoding", None)
-    response.headers["content-type"] = "application/json"
-    response.content = out
-
-
 class GuardRefusal(TranslationError):
     """The native-route guard's 400, answered in DESIGN's guard shape: ``type``
     ``invalid_request_error`` and the string ``code`` "400" in the route's envelope."""
@@ -669,14 +636,6 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
         return out if out or not chunk else []
 
     return on_chunk
-
-
-def _seconds(retry_after: str | None) -> float | None:
-    """A ``retry-after`` header in seconds (an HTTP date is left to the caller's SDK)."""
-    try:
-        return float(retry_after) if retry_after else None
-    except ValueError:
-        return None
 
 
 def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:

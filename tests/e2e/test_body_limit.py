@@ -44,7 +44,8 @@ def test_a_gzip_bomb_is_a_413_and_memory_stays_bounded(gateway):
     body = answer.json()
     assert body["type"] == "error" and "limit" in body["error"]["message"]
     growth_mb = (peak_rss_kb(gateway.process.pid) - before) / 1024
-    assert growth_mb < 100, f"peak memory grew {growth_mb:.0f} MB decoding a bomb"
+    # Decoding the whole 256 MB bomb (the old behaviour) grows the peak by 500 MB or more.
+    assert growth_mb < 150, f"peak memory grew {growth_mb:.0f} MB decoding a bomb"
 
 
 @pytest.mark.parametrize(
