@@ -13,9 +13,24 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from addons.gateway_addon import Gateway  # noqa: E402
+from addons.gateway_keys import GatewayKeys  # noqa: E402
+from addons.gateway_log import GatewayLog  # noqa: E402
+from addons.metrics import GatewayMetrics  # noqa: E402
+from addons.ops_endpoints import OpsEndpoints  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
 rules_file = RulesFile()
 state = ResponsesState()
-addons = [rules_file, state, Gateway(rules_file, state)]
+# Operations (issue 10): /health and /metrics answer first, then gateway keys; both
+# hear of every exchange the gateway logs (metrics, tokens per minute).
+metrics = GatewayMetrics()
+keys = GatewayKeys(rules_file, listeners=(metrics.observe,))
+addons = [
+    rules_file,
+    state,
+    GatewayLog(),
+    OpsEndpoints(rules_file, state, metrics),
+    keys,
+    Gateway(rules_file, state, listeners=(metrics.observe, keys.record_usage)),
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -22,6 +23,7 @@ from addons import (
     answers,
     body_limit,
     embeddings,
+    keys_config,
     observability,
     responses_state,
     routes,
@@ -38,6 +40,7 @@ from translators.errors import TranslationError
 log = logging.getLogger("gateway")
 
 DOCS_ROUTES = "docs/routes.md"
+StreamCallable = Callable[[bytes], Iterable[bytes] | bytes]
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -69,19 +72,29 @@ class Exchange:
     credential: str | None = field(default=None, repr=False)
     turn: responses_state.Turn | None = None  # a Responses call whose state the gateway keeps
     dropped: tuple[str, ...] = ()  # fields the target could not express, left out
-    # A companion endpoint (token count, embeddings): how its answer reaches the caller.
+    # A translated whole answer (generate, token count, embeddings): how it reaches the
+    # caller.
     plan: answers.AnswerPlan | None = None
     notes: dict[str, object] = field(default_factory=dict)  # extra log fields
+    key: str | None = None  # the gateway key's name (never the key)
+    first_byte: float | None = None  # when the first byte left for the caller
+    upstream_status: int | None = None  # the provider's own status, before translation
 
 
 class Gateway:
     """The hooks. An ``Exchange`` lives from ``request`` until ``response`` or ``error``,
     one of which mitmproxy calls for each flow it carries on (never both)."""
 
-    def __init__(self, rules_file: RulesFile, state: ResponsesState) -> None:
+    def __init__(
+        self,
+        rules_file: RulesFile,
+        state: ResponsesState,
+        listeners: Sequence[observability.ExchangeListener] = (),
+    ) -> None:
         self._rules_file = rules_file
         self._state = state
         self._live: dict[str, Exchange] = {}
+        self._listeners = tuple(listeners)  # told of every exchange logged (metrics, limits)
 
     def _rules(self) -> Rules:
         # A method, not a property: mitmproxy getattr()s every attribute of an addon.
@@ -110,6 +123,7 @@ class Gateway:
             request_id=observability.request_id(flow.request.headers.get("x-request-id")),
             route=route,
             started=time.monotonic(),
+            key=flow.metadata.get(keys_config.KEY_METADATA),
         )
         self._live[flow.id] = ex
         try:
@@ -158,6 +172,7 @@ class Gateway:
         if ex is None or response is None:
             return
         response.headers["x-request-id"] = ex.request_id
+        ex.upstream_status = response.status_code  # ops: upstream errors by provider
         if ex.dropped:
             response.headers["x-gateway-dropped"] = ",".join(ex.dropped)
         streamed = ex.stream and 200 <= response.status_code < 300
@@ -170,6 +185,8 @@ class Gateway:
             # Whole answers and errors are translated in response(), so they must be
             # buffered even when stream_large_bodies would stream them.
             response.stream = False
+        if streamed and response.stream:  # ops: time to first token
+            response.stream = _first_byte_timer(ex, response.stream)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         """Translate buffered answers and errors (streams are done by now), keep a
@@ -271,6 +288,8 @@ class Gateway:
         if ex.route.kind == "native":
             self._guard_format(body, ex.route)
         model, res = self._resolve_model(body, ex)
+        # A gateway key limited to some models: 403.
+        keys_config.check_model(self._rules().keys, ex.key, model, f"{ex.provider}/{res.model}")
         if ex.route.kind == "native":
             self._guard_provider(ex.route, res, model, ex.wire)
         if ex.route.client == "openai_responses":
@@ -306,6 +325,7 @@ class Gateway:
         ``batchEmbedContents``. A native route guards its own way: the body of an
         embeddings call looks like no generate format."""
         model, res = self._resolve_model(body, ex)
+        keys_config.check_model(self._rules().keys, ex.key, model, f"{ex.provider}/{res.model}")
         refusal = embeddings.guard(ex.route, res, model, self._rules().routes)
         if refusal is not None:
             raise GuardRefusal(refusal, param="model", code="400")
@@ -429,7 +449,7 @@ class Gateway:
             )
 
     def _log(self, ex: Exchange, status: int | str, error: str | None = None) -> None:
-        observability.log_exchange(
+        record = observability.log_exchange(
             request_id=ex.request_id,
             route=ex.route.name,
             client=ex.route.client,
@@ -441,7 +461,15 @@ class Gateway:
             usage=ex.usage,
             dropped=ex.dropped,
             notes=ex.notes,
+            ttft_ms=(ex.first_byte - ex.started) * 1000 if ex.first_byte is not None else None,
+            key=ex.key,
+            upstream_status=ex.upstream_status,
         )
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("gateway %s: an exchange listener failed", ex.request_id)
 
 
 def _pass_through(
@@ -634,6 +662,21 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
             except Exception:  # the renderer itself is broken: nothing more can be said
                 out = b""
         return out if out or not chunk else []
+
+    return on_chunk
+
+
+def _first_byte_timer(ex: Exchange, stream: bool | StreamCallable) -> StreamCallable:
+    """The stream as it was (``True``: forwarded as is, or a translator), noting when
+    its first byte leaves for the caller (``gateway_time_to_first_token_seconds``)."""
+    inner = stream if callable(stream) else None
+
+    def on_chunk(chunk: bytes) -> Iterable[bytes] | bytes:
+        # An empty chunk mid-stream would end the HTTP/1.1 response: [] says "nothing".
+        out = inner(chunk) if inner is not None else (chunk or [])
+        if ex.first_byte is None and out:
+            ex.first_byte = time.monotonic()
+        return out
 
     return on_chunk
 

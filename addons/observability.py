@@ -9,13 +9,39 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import orjson
 
 from translators import ir
 
 log = logging.getLogger("gateway")
+
+# The attribute of a log record that holds an exchange's JSON line, for handlers that
+# want only those lines (the ``gateway_log`` file: addons/gateway_log.py).
+EXCHANGE_LINE = "gateway_exchange"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRecord:
+    """One finished exchange, as logged; what metrics and key limits count. Holds a
+    key's name, never a key."""
+
+    route: str
+    client: str
+    provider: str
+    model: str
+    status: int | str
+    latency_ms: float
+    ttft_ms: float | None = None  # streams: request to the first byte sent to the caller
+    key: str | None = None  # the gateway key's name
+    usage: ir.Usage | None = None
+    upstream_status: int | None = None  # the provider's own status, when it answered
+
+
+# Called with every exchange logged (metrics, token limits); must not raise.
+ExchangeListener = Callable[[ExchangeRecord], None]
 
 
 def request_id(caller_value: str | None) -> str:
@@ -38,7 +64,10 @@ def log_exchange(
     usage: ir.Usage | None = None,
     dropped: tuple[str, ...] = (),
     notes: Mapping[str, object] | None = None,
-) -> None:
+    ttft_ms: float | None = None,
+    key: str | None = None,
+    upstream_status: int | None = None,
+) -> ExchangeRecord:
     """``notes``: fields a companion endpoint adds (``tokens_estimated``, ``counted``)."""
     record: dict[str, object] = {
         "id": request_id,
@@ -57,7 +86,25 @@ def log_exchange(
         record["error"] = error
     if notes:
         record.update(notes)
-    log.info("gateway %s", orjson.dumps(record).decode())
+    # ops (issue 10): time to first token and the gateway key's name
+    if ttft_ms is not None:
+        record["ttft_ms"] = round(ttft_ms, 1)
+    if key is not None:
+        record["key"] = key
+    line = orjson.dumps(record).decode()
+    log.info("gateway %s", line, extra={EXCHANGE_LINE: line})
+    return ExchangeRecord(
+        route=route,
+        client=client,
+        provider=provider,
+        model=upstream_model,
+        status=status,
+        latency_ms=latency_ms,
+        ttft_ms=ttft_ms,
+        key=key,
+        usage=usage,
+        upstream_status=upstream_status,
+    )
 
 
 def usage_record(usage: ir.Usage) -> dict[str, int]:

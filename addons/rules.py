@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from addons import keys_config
 from addons.body_limit import DEFAULT_MAX_BODY_BYTES
+from addons.keys_config import GatewayKey
 
 ProviderProtocol = Literal["openai", "anthropic", "gemini"]
 OpenAIApi = Literal["chat", "responses"]
@@ -112,6 +114,9 @@ class Rules:
     routes: Routes = Routes()
     store: StoreConfig = StoreConfig()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # limits.max_body_bytes, after decoding
+    # Gateway keys (ops): callers' credentials, and where their limits are counted.
+    keys: tuple[GatewayKey, ...] = ()
+    limits_store: str | None = None  # limits.store: a redis:// URL, else in the process
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
@@ -147,19 +152,33 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
-    unknown = set(data) - {"providers", "models", "routes", "store", "limits"}
+    unknown = set(data) - {"providers", "models", "routes", "store", "limits", "keys"}
     if unknown:
         raise RulesError(
             source,
             sorted(unknown)[0],
-            "unknown key (expected providers, models, routes, store, limits)",
+            "unknown key (expected providers, models, routes, store, limits, keys)",
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
     routes = _parse_routes(data.get("routes"), source)
     store = _parse_store(data.get("store"), source, env)
     max_body_bytes = _parse_limits(data.get("limits"), source)
-    return Rules(providers, models, routes, store, max_body_bytes)
+    keys, limits_store = _parse_keys_and_limits_store(data, source, env)
+    return Rules(providers, models, routes, store, max_body_bytes, keys, limits_store)
+
+
+def _parse_keys_and_limits_store(
+    data: dict, source: str, env: Mapping[str, str]
+) -> tuple[tuple[GatewayKey, ...], str | None]:
+    """``keys`` and ``limits.store`` (addons/keys_config.py), errors named for the file."""
+    limits = data.get("limits")
+    try:
+        keys = keys_config.parse_keys(data.get("keys"), env, expand_env)
+        raw_store = limits.get("store") if isinstance(limits, dict) else None
+        return keys, keys_config.parse_limits_store(raw_store, env, expand_env)
+    except keys_config.KeysConfigError as e:
+        raise RulesError(source, e.key, e.problem) from None
 
 
 def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
@@ -371,7 +390,7 @@ def _parse_limits(raw: Any, source: str) -> int:
         return DEFAULT_MAX_BODY_BYTES
     if not isinstance(raw, dict):
         raise RulesError(source, "limits", "must be a mapping with max_body_bytes")
-    unknown = set(raw) - {"max_body_bytes"}
+    unknown = set(raw) - {"max_body_bytes", "store"}  # store: _parse_keys_and_limits_store
     if unknown:
         raise RulesError(source, f"limits.{sorted(unknown)[0]}", "unknown key")
     value = raw.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)

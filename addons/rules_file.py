@@ -44,6 +44,10 @@ class RulesFile:
         self.path: Path = DEFAULT_PATH
         self._stamp: tuple[int, int] | None = None
         self._watcher: asyncio.Task | None = None
+        # Why the file on disk is not in force (a bad edit), for /health/ready; None
+        # while the rules in force are the file's. Not `error`: mitmproxy would take an
+        # attribute of that name for its error hook.
+        self.invalid_edit: str | None = None
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -63,6 +67,7 @@ class RulesFile:
         except RulesError as e:
             raise exceptions.OptionsError(f"Invalid rules file: {e}") from None
         self._stamp = _stamp(self.path)
+        self.invalid_edit = None
         log.info("gateway: loaded %s", self.path)
 
     def running(self) -> None:
@@ -94,7 +99,9 @@ class RulesFile:
             self.rules = read_rules(self.path)
         except RulesError as e:
             log.error("gateway: kept the previous rules; the edited file is invalid: %s", e)
+            self.invalid_edit = str(e)
             return
+        self.invalid_edit = None
         log.info("gateway: reloaded %s", self.path)
 
 

@@ -26,6 +26,19 @@ MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
 OPENAI_KEY = "sk-gateway-openai-0001"
 GEMINI_KEY = "gm-gateway-gemini-0002"
 CALLER_KEY = "sk-caller-own-key-0003"
+# Gateway keys (rules.yaml `keys:`, in tests/e2e/test_gateway_keys.py), each given to
+# every gateway through the environment as GW_TEST_KEY_<NAME>, e.g. GW_TEST_KEY_TEAM.
+GATEWAY_KEYS = {
+    f"GW_TEST_KEY_{name.upper().replace('-', '_')}": f"gw-key-{name}-{n:04d}"
+    for n, name in enumerate(
+        (
+            *("team", "gpt-only", "shared"),
+            *("rpm-openai", "rpm-anthropic", "rpm-gemini"),
+            *("tpm-openai", "tpm-anthropic", "tpm-gemini"),
+        ),
+        start=101,
+    )
+}
 
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)  # the SDKs must talk to the gateway directly
@@ -108,6 +121,7 @@ class Gateway:
 def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
     port = free_port()
     env = dict(os.environ, GW_TEST_OPENAI_KEY=OPENAI_KEY, GW_TEST_GEMINI_KEY=GEMINI_KEY)
+    env.update(GATEWAY_KEYS)
     log_file = log_path.open("wb")
     flows_path = log_path.with_suffix(".flows")
     process = subprocess.Popen(

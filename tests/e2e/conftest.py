@@ -16,6 +16,7 @@ from mitmproxy import http, io
 from tests.fakes import FakeUpstream
 from tests.harness import (
     CALLER_KEY,
+    GATEWAY_KEYS,
     GEMINI_KEY,
     OPENAI_KEY,
     STARTED,
@@ -24,7 +25,7 @@ from tests.harness import (
     start_gateway,
 )
 
-KEYS = (OPENAI_KEY, GEMINI_KEY, CALLER_KEY)
+KEYS = (OPENAI_KEY, GEMINI_KEY, CALLER_KEY, *GATEWAY_KEYS.values())
 
 
 @pytest.fixture(scope="session", autouse=True)
