@@ -13,9 +13,17 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from addons.gateway_addon import Gateway  # noqa: E402
+from addons.models import ModelList  # noqa: E402
+from addons.passthrough import Passthrough  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
 rules_file = RulesFile()
 state = ResponsesState()
-addons = [rules_file, state, Gateway(rules_file, state)]
+addons = [
+    rules_file,
+    state,
+    ModelList(rules_file),  # answers model lists before the gateway sees them
+    Passthrough(rules_file),  # /p/{provider}/...: claimed before the gateway sees it
+    Gateway(rules_file, state),
+]
