@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from addons import http_fetch, upstream
 from addons.rules import Provider, ProviderProtocol, Rules
 from translators import models
 from translators.models import ModelRecord
+
+log = logging.getLogger("gateway")
 
 # Real APIs answer at most this many per page; asking for it keeps the pages few.
 _PAGE_SIZE = "1000"
@@ -89,6 +92,9 @@ class Catalog:
         for provider, result in zip(chosen, results, strict=True):
             if isinstance(result, ListingError):
                 failures[provider.name] = str(result)
+            elif isinstance(result, Exception):
+                log.error("gateway: listing provider %s failed", provider.name, exc_info=result)
+                failures[provider.name] = "the gateway failed to list it (see its log)"
             elif isinstance(result, BaseException):
                 raise result
             else:
@@ -122,7 +128,14 @@ class Catalog:
     async def _fetch_all(
         self, provider: Provider, caller: Caller, timeout: float
     ) -> list[ModelRecord]:
-        headers = _headers(provider, caller)
+        try:
+            return await self._pages(provider, _headers(provider, caller), timeout)
+        except ValueError as e:  # a page that is not a model list of the provider's shape
+            raise ListingError(f"the model list is malformed: {e}") from None
+
+    async def _pages(
+        self, provider: Provider, headers: list[tuple[str, str]], timeout: float
+    ) -> list[ModelRecord]:
         base = provider.base_url
         if provider.protocol == "openai":
             return models.from_openai(
