@@ -53,15 +53,15 @@ class ModelList:
     def load(self, loader) -> None:
         loader.add_option(
             "models_cache_seconds",
-            float,
-            300.0,
+            int,
+            300,
             "How long the gateway keeps each provider's model list before asking it "
             "again (0: ask on every list request).",
         )
         loader.add_option(
             "models_timeout",
-            float,
-            10.0,
+            int,
+            10,
             "Seconds the gateway waits for one provider's whole model list (all its "
             "pages); a provider that takes longer is left out of the list.",
         )
@@ -184,5 +184,7 @@ def _find(records: list[ModelRecord], model: str, shape: Shape) -> ModelRecord |
 
 
 def _error(shape: Shape, kind: ir.ErrorKind, status: int, message: str) -> tuple[int, bytes]:
+    """The caller's error body; the status is this one (a 502 has no error kind of its
+    own: its body is a server error's)."""
     err = ir.Error(kind=kind, status=status, message=message, param="model")
-    return convert.render_error(_ERRORS[shape], err)
+    return status, convert.render_error(_ERRORS[shape], err)[1]
