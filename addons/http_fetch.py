@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import certifi  # a mitmproxy dependency, as h11 is
 import h11
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -43,11 +44,7 @@ def tls_context(*, insecure: bool = False, cafile: str | None = None) -> ssl.SSL
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
-    if cafile is None:
-        import certifi  # a mitmproxy dependency
-
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=cafile)
+    return ssl.create_default_context(cafile=cafile or certifi.where())
 
 
 async def fetch(

@@ -129,7 +129,10 @@ class Catalog:
         self, provider: Provider, caller: Caller, timeout: float
     ) -> list[ModelRecord]:
         try:
-            return await self._pages(provider, _headers(provider, caller), timeout)
+            async with asyncio.timeout(timeout):  # for all of the provider's pages
+                return await self._pages(provider, _headers(provider, caller), timeout)
+        except TimeoutError:
+            raise ListingError(f"no whole list within {timeout:g} s") from None
         except ValueError as e:  # a page that is not a model list of the provider's shape
             raise ListingError(f"the model list is malformed: {e}") from None
 

