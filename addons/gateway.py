@@ -16,7 +16,9 @@ from addons.gateway_addon import Gateway  # noqa: E402
 from addons.gateway_keys import GatewayKeys  # noqa: E402
 from addons.gateway_log import GatewayLog  # noqa: E402
 from addons.metrics import GatewayMetrics  # noqa: E402
+from addons.models import ModelList  # noqa: E402
 from addons.ops_endpoints import OpsEndpoints  # noqa: E402
+from addons.passthrough import Passthrough  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
@@ -32,5 +34,7 @@ addons = [
     GatewayLog(),
     OpsEndpoints(rules_file, state, metrics),
     keys,
+    ModelList(rules_file),  # answers model lists before the gateway sees them
+    Passthrough(rules_file),  # /p/{provider}/...: claimed before the gateway sees it
     Gateway(rules_file, state, listeners=(metrics.observe, keys.record_usage)),
 ]

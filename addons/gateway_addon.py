@@ -108,6 +108,8 @@ class Gateway:
         answered here, in the caller's format, and never reaches the upstream."""
         if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
             return
+        if "gateway" in flow.metadata:  # claimed by an earlier gateway addon (passthrough)
+            return
         rules = self._rules()
         openai_prefix = dict(rules.routes.converters).get("openai")
         state_path = responses_state.match(flow.request.path, openai_prefix, rules.routes.native)

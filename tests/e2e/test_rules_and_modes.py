@@ -116,8 +116,8 @@ def test_reverse_mode_routes_and_passes_the_rest_to_the_target(fakes, tmp_path):
         assert r.status_code == 200, r.text
         assert fakes["openai"].last.path == "/v1/chat/completions"
         # A path the gateway does not own goes to the reverse target untouched.
-        r = httpx.get(f"{gw.url}/v1/models", headers={"x-api-key": "abc"})
-        assert fakes["anthropic"].last.path == "/v1/models"
+        r = httpx.get(f"{gw.url}/v1/files", headers={"x-api-key": "abc"})
+        assert fakes["anthropic"].last.path == "/v1/files"
         assert fakes["anthropic"].last.headers["x-api-key"] == "abc"
     finally:
         gw.stop()

@@ -118,12 +118,41 @@ _ANTHROPIC_MODELS = [
         "display_name": "Claude Sonnet 4.5",
         "created_at": "2025-09-29T00:00:00Z",
     },
+    {
+        "type": "model",
+        "id": "claude-haiku-4-5-20251001",
+        "display_name": "Claude Haiku 4.5",
+        "created_at": "2025-10-01T00:00:00Z",
+    },
 ]
 
+# The fakes page their model lists in pages this small whatever the caller asks, so a
+# client's paging (the gateway's, an SDK's) is exercised by three models.
+MODEL_PAGE_MAX = 2
 
-def anthropic_models() -> dict:
-    data = [dict(m) for m in _ANTHROPIC_MODELS]
-    return {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
+
+def anthropic_models(
+    limit: int = 20, after_id: str | None = None, before_id: str | None = None
+) -> dict:
+    """One page, with the API's ``has_more`` / ``first_id`` / ``last_id``. Raises
+    ValueError (the fake's 400) for a cursor that names no model."""
+    ids = [m["id"] for m in _ANTHROPIC_MODELS]
+    size = min(limit, MODEL_PAGE_MAX)
+    if before_id is not None:
+        end = ids.index(before_id)
+        start = max(0, end - size)
+        has_more = start > 0
+    else:
+        start = ids.index(after_id) + 1 if after_id is not None else 0
+        end = min(len(ids), start + size)
+        has_more = end < len(ids)
+    data = [dict(m) for m in _ANTHROPIC_MODELS[start:end]]
+    return {
+        "data": data,
+        "has_more": has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
 
 
 def anthropic_model(model_id: str) -> dict:
@@ -162,8 +191,31 @@ def gemini_count_tokens(body: dict) -> dict:
     }
 
 
-def gemini_models() -> dict:
-    return {"models": [_load("gemini/models_get.json")]}
+# Listed after the spec's own entry, in its shape: a chat model and an embedding model.
+_GEMINI_EXTRA = (
+    ("gemini-2.5-flash", "Gemini 2.5 Flash", ["generateContent", "countTokens"]),
+    ("gemini-embedding-001", "Gemini Embedding 001", ["embedContent", "batchEmbedContents"]),
+)
+
+
+def gemini_models(page_size: int = 50, page_token: str | None = None) -> dict:
+    """One page; ``nextPageToken`` is opaque, as Google's is. Raises ValueError (the
+    fake's 400) for a token it did not give."""
+    models = [_load("gemini/models_get.json")]
+    for model_id, display, methods in _GEMINI_EXTRA:
+        entry = gemini_model(model_id)
+        entry.update(displayName=display, description=display, supportedGenerationMethods=methods)
+        models.append(entry)
+    start = 0
+    if page_token is not None:
+        if not page_token.startswith("fake-page-") or not page_token[10:].isdigit():
+            raise ValueError(page_token)
+        start = int(page_token[10:])
+    end = min(len(models), start + min(page_size or 50, MODEL_PAGE_MAX))
+    page: dict = {"models": models[start:end]}
+    if end < len(models):
+        page["nextPageToken"] = f"fake-page-{end}"
+    return page
 
 
 def gemini_model(model: str) -> dict:

@@ -196,11 +196,24 @@ def _anthropic_route(request: Received) -> Callable[[], Reply]:
     if method == "POST" and path == "/v1/messages/count_tokens":
         return lambda: _anthropic_messages(request, count_tokens=True)
     if method == "GET" and path == "/v1/models":
-        return lambda: Reply.json(canned.anthropic_models())
+        return lambda: _anthropic_models(request)
     if method == "GET" and path.startswith("/v1/models/"):
         model_id = unquote(path.removeprefix("/v1/models/"))
         return lambda: Reply.json(canned.anthropic_model(model_id))
     raise Rejected("Not Found", status=404)
+
+
+def _anthropic_models(request: Received) -> Reply:
+    """A page of the list, following the API's ``limit``, ``after_id`` and ``before_id``."""
+    query = request.query
+    try:
+        limit = int(query.get("limit", "20"))
+        if not 1 <= limit <= 1000:
+            raise ValueError(limit)
+        page = canned.anthropic_models(limit, query.get("after_id"), query.get("before_id"))
+    except ValueError:
+        raise Rejected("Invalid pagination parameters.", status=400) from None
+    return Reply.json(page)
 
 
 def _anthropic_messages(request: Received, count_tokens: bool) -> Reply:
@@ -234,13 +247,23 @@ def _gemini_route(request: Received) -> Callable[[], Reply]:
     else:
         raise Rejected(f"The requested URL {path} was not found on this server.", status=404)
     if method == "GET" and rest == "":
-        return lambda: _gemini_json(canned.gemini_models())
+        return lambda: _gemini_models(request)
     model, _, verb = rest.removeprefix("/").partition(":")
     if method == "GET" and model and not verb:
         return lambda: _gemini_json(canned.gemini_model(model))
     if method == "POST" and model and verb in _GEMINI_VERBS:
         return lambda: _GEMINI_VERBS[verb](request, model)
     raise Rejected(f"The requested URL {path} was not found on this server.", status=404)
+
+
+def _gemini_models(request: Received) -> Reply:
+    """A page of the list, following ``pageSize`` and ``pageToken``."""
+    try:
+        size = int(request.query.get("pageSize") or "50")
+        page = canned.gemini_models(size, request.query.get("pageToken"))
+    except ValueError:
+        raise Rejected("Invalid page token or page size.", status=400) from None
+    return _gemini_json(page)
 
 
 def _gemini_json(body: dict) -> Reply:
