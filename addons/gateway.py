@@ -12,10 +12,19 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from addons.flow_bodies import KeepOriginals, KeepStreams  # noqa: E402
 from addons.gateway_addon import Gateway  # noqa: E402
+from addons.llm_view import LLMViewAddon  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
 rules_file = RulesFile()
 state = ResponsesState()
-addons = [rules_file, state, Gateway(rules_file, state)]
+addons = [
+    rules_file,
+    state,
+    KeepOriginals(),  # before the gateway: sees bodies before translation
+    Gateway(rules_file, state),
+    KeepStreams(),  # after the gateway: wraps the stream callable it set
+    LLMViewAddon(),
+]
