@@ -13,7 +13,8 @@ written into the response when the stream ends.
 
 Two addons, because mitmproxy calls hooks in list order: ``KeepOriginals`` sits before
 the gateway (it must see the request and a whole answer before they are translated),
-``KeepStreams`` after it (it wraps the stream callable the gateway has just set).
+``KeepStreams`` after it (it sees what the gateway made of the request, and wraps the
+stream callable the gateway has just set).
 """
 
 from __future__ import annotations
@@ -76,11 +77,8 @@ class KeepOriginals:
         encoding = flow.request.headers.get("content-encoding", "")
         self._pending[flow.id] = (flow.request.raw_content, encoding)
 
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
-        self._settle(flow)
-
     def response(self, flow: http.HTTPFlow) -> None:
-        self._settle(flow)
+        self.settle(flow)  # a request the gateway answered itself
         response = flow.response
         gateway = flow.metadata.get("gateway")
         if response is None or response.stream or not _translated(gateway):
@@ -93,11 +91,12 @@ class KeepOriginals:
         flow.metadata[PROVIDER_STATUS] = response.status_code
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._settle(flow)
+        self.settle(flow)
 
-    def _settle(self, flow: http.HTTPFlow) -> None:
-        """Once the gateway's request hook has run: keep the caller's body when the
-        flow is the gateway's and its body was changed on the way."""
+    def settle(self, flow: http.HTTPFlow) -> None:
+        """Once the gateway's request hook has run (``KeepStreams.request`` calls this):
+        keep the caller's body when the flow is the gateway's and its body was changed
+        on the way."""
         pending = self._pending.pop(flow.id, None)
         if pending is None or "gateway" not in flow.metadata:
             return
@@ -112,11 +111,17 @@ class KeepOriginals:
 
 
 class KeepStreams:
-    """After the gateway: wrap a gateway stream's callable to keep the provider's bytes
-    (when translated) and, on mitmproxy 11, the caller's."""
+    """After the gateway: settle what ``KeepOriginals`` noted as soon as the gateway has
+    rewritten the request (so mitmweb shows both sides while the answer is still on its
+    way), and wrap a gateway stream's callable to keep the provider's bytes (when
+    translated) and, on mitmproxy 11, the caller's."""
 
-    def __init__(self) -> None:
+    def __init__(self, originals: KeepOriginals) -> None:
+        self._originals = originals
         self._kept: dict[str, _Recorder] = {}
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        self._originals.settle(flow)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response

@@ -74,9 +74,9 @@ def marker(kind: str, status: int | str, error: str | None = None) -> str:
 
 def duration(seconds: float) -> str:
     """``310 ms``, ``1.4 s``, ``12 s``: as precise as a glance needs."""
-    if seconds < 1:
+    if round(seconds * 1000) < 1000:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 10:
+    if round(seconds, 1) < 10:
         return f"{seconds:.1f} s"
     return f"{seconds:.0f} s"
 

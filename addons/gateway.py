@@ -20,11 +20,12 @@ from addons.rules_file import RulesFile  # noqa: E402
 
 rules_file = RulesFile()
 state = ResponsesState()
+originals = KeepOriginals()
 addons = [
     rules_file,
     state,
-    KeepOriginals(),  # before the gateway: sees bodies before translation
+    originals,  # before the gateway: sees bodies before translation
     Gateway(rules_file, state),
-    KeepStreams(),  # after the gateway: wraps the stream callable it set
+    KeepStreams(originals),  # after the gateway: wraps the stream callable it set
     LLMViewAddon(),
 ]

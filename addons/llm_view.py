@@ -162,6 +162,11 @@ class LLMViewAddon:
         self.view = make_view()
 
     def load(self, loader: Any) -> None:
+        if not hasattr(contentviews, "Contentview"):
+            # 11 refuses a second view of the same name (a reloaded script, a test run).
+            stale = contentviews.get(NAME)
+            if stale is not None:
+                contentviews.remove(stale)
         contentviews.add(self.view)
 
     def done(self) -> None:
