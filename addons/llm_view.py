@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mitmproxy import contentviews, http
+from mitmproxy import contentviews, ctx, http
 
 from addons import llm_text
 from addons.flow_bodies import CALLER_REQUEST, PROVIDER_ANSWER, PROVIDER_STATUS, TRUNCATED
@@ -168,6 +168,15 @@ class LLMViewAddon:
             if stale is not None:
                 contentviews.remove(stale)
         contentviews.add(self.view)
+
+    def running(self) -> None:
+        """In mitmweb, the flow list gets the comment column (the gateway's one-line
+        summary of each exchange) unless the user chose the columns."""
+        if "web_columns" not in ctx.options:
+            return
+        columns = list(ctx.options.web_columns)
+        if "comment" not in columns and columns == list(ctx.options.default("web_columns")):
+            ctx.options.update(web_columns=[*columns, "comment"])
 
     def done(self) -> None:
         if not hasattr(contentviews, "Contentview"):  # 12 replaces a view by name instead
