@@ -27,7 +27,7 @@ from tests.e2e.clients import anthropic_client
 from tests.harness import GEMINI_KEY, OPENAI_KEY, ROOT, STARTED, Gateway, free_port
 
 CHROMIUM = next(
-    (p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and os.access(p, os.X_OK)),
+    (p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)),
     None,
 )
 CHROMIUM_FLAGS = [
