@@ -152,7 +152,8 @@ class KeepStreams:
             flow.response.raw_content = recorder.output.bytes()
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._kept.pop(flow.id, None)
+        """A stream that broke: what arrived before it did is what explains it."""
+        self.response(flow)
 
 
 class _Buffer:

@@ -373,3 +373,29 @@ def test_the_stream_keeper_stops_at_the_limit(hooks):
 def test_a_body_no_codec_reads_is_shown_with_the_reason():
     text = llm_text.request_text(b'{"messages": 3}', "openai_chat")
     assert text.startswith("(not readable as OpenAI Chat Completions:") and '"messages": 3' in text
+
+
+def test_a_stream_that_breaks_keeps_what_arrived(hooks):
+    flow = flow_to_gateway(
+        "/anthropic/v1/messages",
+        {
+            "model": "gpt-4.1",
+            "max_tokens": 5,
+            "stream": True,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+    hooks.request(flow)
+    flow.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    hooks.gateway.responseheaders(flow)
+    hooks.streams.responseheaders(flow)
+    first = (SPEC / "openai_chat" / "stream_text_with_usage.sse").read_bytes()[:300]
+    flow.response.stream(first)
+    flow.error = flow_error = tflow.terr()
+    hooks.keep.error(flow)
+    hooks.gateway.error(flow)
+    hooks.streams.error(flow)
+    assert flow.metadata[PROVIDER_ANSWER] == first
+    assert flow.marked == ":x:" and f"error: {flow_error.msg}" in flow.comment
+    _, text = view(flow, flow.response)
+    assert "── provider answered (OpenAI Chat Completions) ──\n(stream, reassembled)" in text
