@@ -12,9 +12,11 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from addons.flow_bodies import KeepOriginals, KeepStreams  # noqa: E402
 from addons.gateway_addon import Gateway  # noqa: E402
 from addons.gateway_keys import GatewayKeys  # noqa: E402
 from addons.gateway_log import GatewayLog  # noqa: E402
+from addons.llm_view import LLMViewAddon  # noqa: E402
 from addons.metrics import GatewayMetrics  # noqa: E402
 from addons.models import ModelList  # noqa: E402
 from addons.ops_endpoints import OpsEndpoints  # noqa: E402
@@ -28,6 +30,7 @@ state = ResponsesState()
 # hear of every exchange the gateway logs (metrics, tokens per minute).
 metrics = GatewayMetrics()
 keys = GatewayKeys(rules_file, listeners=(metrics.observe,))
+originals = KeepOriginals()
 addons = [
     rules_file,
     state,
@@ -36,5 +39,8 @@ addons = [
     keys,
     ModelList(rules_file),  # answers model lists before the gateway sees them
     Passthrough(rules_file),  # /p/{provider}/...: claimed before the gateway sees it
+    originals,  # before the gateway: sees bodies before translation
     Gateway(rules_file, state, listeners=(metrics.observe, keys.record_usage)),
+    KeepStreams(originals),  # after the gateway: wraps the stream callable it set
+    LLMViewAddon(),
 ]

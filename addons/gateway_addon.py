@@ -23,6 +23,7 @@ from addons import (
     answers,
     body_limit,
     embeddings,
+    flow_notes,
     keys_config,
     observability,
     responses_state,
@@ -217,6 +218,7 @@ class Gateway:
             await self._finish_turn(response, ex)
         # A stream that failed after its 200 went out must not log as a success.
         self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
+        _annotate(flow, ex, response.status_code, ex.translator.error if ex.translator else None)
 
     def error(self, flow: http.HTTPFlow) -> None:
         """The upstream or the client went away: log it, and forget the exchange."""
@@ -224,6 +226,7 @@ class Gateway:
         if ex is not None:
             message = flow.error.msg if flow.error else "unknown error"
             self._log(ex, "error", message)
+            _annotate(flow, ex, "error", message)
 
     async def _answer_state(self, flow: http.HTTPFlow, path: responses_state.StatePath) -> None:
         """A Responses state path, answered from the gateway's store. A native path for
@@ -472,6 +475,21 @@ class Gateway:
                 listener(record)
             except Exception:
                 log.exception("gateway %s: an exchange listener failed", ex.request_id)
+
+
+def _annotate(flow: http.HTTPFlow, ex: Exchange, status: int | str, error: str | None) -> None:
+    """The one-line comment and the marker mitmweb's flow list shows (flow_notes.py)."""
+    flow.comment, flow.marked = flow_notes.note(
+        client=ex.route.client,
+        provider=ex.provider,
+        model=ex.upstream_model,
+        kind=ex.kind.value,
+        status=status,
+        seconds=time.monotonic() - ex.started,
+        usage=ex.usage,
+        dropped=ex.dropped,
+        error=error,
+    )
 
 
 def _pass_through(
