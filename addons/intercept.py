@@ -8,20 +8,17 @@ that host's protocol as it serves its own routes, converting like a converter ro
 the app cannot change route, so the rules alone decide which provider answers.
 
 Two halves: pure functions the gateway's request hook asks (``intercepted_host``,
-``route``), and the ``Intercept`` addon, which keeps mitmproxy from connecting to an
-intercepted host before the gateway has decided where its requests go. mitmproxy's
-default ``connection_strategy=eager`` connects to a ``CONNECT`` target before
-answering it, and to a transparent-style destination as soon as the client connects;
-offline, or with a rule that moved a model away from its provider, that connection
-must never be made.
+``route``, ``state_path``), and the ``Intercept`` addon, which keeps mitmproxy from
+connecting to an intercepted host before the gateway has decided where its requests
+go: offline, or with a rule that moved a model away from its provider, that
+connection must never be made.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
-from mitmproxy import connection, ctx, http, tls
+from mitmproxy import connection, ctx, http
 
 from addons import routes, upstream
 from addons.responses_state import StatePath
@@ -30,11 +27,6 @@ from addons.rules import INTERCEPT_HOSTS
 from addons.rules_file import RulesFile
 
 log = logging.getLogger("gateway")
-
-# Modes whose first layer connects to the destination when the client connects (with
-# connection_strategy=eager), when only its address is known: no per-host choice is
-# possible there, so interception needs connection_strategy=lazy for all of them.
-_DESTINATION_FIRST_MODES = frozenset({"transparent", "wireguard", "local", "tun", "socks5"})
 
 
 def intercepted_host(flow: http.HTTPFlow, hosts: tuple[str, ...]) -> str | None:
@@ -62,53 +54,37 @@ def state_path(path: str, host: str) -> StatePath | None:
 
 
 class Intercept:
-    """No upstream connection for an intercepted host before its request is routed."""
+    """Keeps ``connection_strategy`` lazy while any host is intercepted.
+
+    mitmproxy's default (eager) connects to a ``CONNECT`` target before answering it,
+    and in transparent, WireGuard, local, TUN and SOCKS5 modes to the destination as
+    soon as the client connects, when only its address is known. A per-host exception
+    cannot be made in every mode: the transparent-style modes connect before any hook
+    knows the host, and in regular mode the TLS layer's own eager connect is decided by
+    mitmproxy's ``tlsconfig`` addon after every script's ``tls_clienthello`` hook has
+    run. So the strategy is lazy for all connections, which mitmproxy supports in every
+    mode (hosts not intercepted then connect on their first request instead).
+    """
 
     def __init__(self, rules_file: RulesFile) -> None:
         self._rules_file = rules_file
 
-    def _hosts(self) -> tuple[str, ...]:
-        rules = self._rules_file.rules
-        return rules.intercept if rules is not None else ()
+    def configure(self, updated: set[str]) -> None:
+        if "rules" in updated or "connection_strategy" in updated:
+            self._ensure_lazy()
 
     def client_connected(self, client: connection.Client) -> None:
-        """A transparent-style client is connected onward before any hook can see which
-        host it wants, so interception turns ``connection_strategy`` to lazy for all
-        connections; checked per client, so a rules reload that turns interception on
-        takes effect too. Regular mode is handled per host and keeps the default."""
-        if client.proxy_mode.type_name not in _DESTINATION_FIRST_MODES or not self._hosts():
-            return
-        if ctx.options.connection_strategy != "lazy":
-            log.info(
-                "gateway: connection_strategy set to lazy: a %s-mode client names its host "
-                "only after mitmproxy would have connected to it, and intercepted hosts "
-                "(rules.yaml `intercept`) are connected to only where the rules send them",
-                client.proxy_mode.type_name,
-            )
-            ctx.options.update(connection_strategy="lazy")
+        """Before any layer of a new connection runs: a rules reload may have turned
+        interception on since start-up."""
+        self._ensure_lazy()
 
-    def http_connect(self, flow: http.HTTPFlow) -> None:
-        """Regular mode connects to a ``CONNECT`` target before answering it, unless an
-        addon has answered already: for an intercepted host the gateway answers, as
-        mitmproxy would (no headers, which some clients reject on a 200 to CONNECT)."""
-        if flow.response or flow.request.host.lower().rstrip(".") not in self._hosts():
+    def _ensure_lazy(self) -> None:
+        rules = self._rules_file.rules
+        if rules is None or not rules.intercept or ctx.options.connection_strategy == "lazy":
             return
-        now = time.time()
-        flow.response = http.Response(
-            flow.request.data.http_version,
-            200,
-            b"Connection established",
-            http.Headers(),
-            b"",
-            None,
-            now,
-            now,
+        log.info(
+            "gateway: connection_strategy set to lazy, so that no intercepted host "
+            "(rules.yaml `intercept`) is connected to before its request is routed; "
+            "`intercept: []` keeps mitmproxy's eager default"
         )
-
-    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
-        """With an eager strategy mitmproxy also connects to the server to mirror its
-        TLS before answering the client's; an intercepted host's certificate is made
-        from the client's SNI alone."""
-        sni = data.client_hello.sni
-        if sni and sni.lower().rstrip(".") in self._hosts():
-            data.establish_server_tls_first = False
+        ctx.options.update(connection_strategy="lazy")
