@@ -334,3 +334,39 @@ def test_claude_code_through_the_proxy(proxy, fakes, tmp_path, model, fake, cred
     assert sent, f"Claude Code's request did not reach the {fake} fake"
     assert credentials(sent[-1].headers) == credential
     assert f'"provider":"{fake}"' in logged(proxy, "intercept:/v1/messages")
+
+
+CODEX = shutil.which("codex")
+
+
+@pytest.mark.skipif(CODEX is None, reason="Codex is not installed (npm i -g @openai/codex)")
+def test_codex_through_the_proxy(proxy, fakes, tmp_path):
+    """The Rust Codex CLI, which trusts SSL_CERT_FILE, on the Responses API converted to
+    Claude. It tries the Responses WebSocket first: the gateway answers that GET with a
+    405 and Codex falls back to HTTPS after its retries."""
+    assert CODEX is not None
+    home = tmp_path / "home"
+    (home / ".codex").mkdir(parents=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "CODEX_HOME": str(home / ".codex"),
+        "HTTPS_PROXY": proxy.gateway.url,
+        "SSL_CERT_FILE": str(proxy.ca),
+        "CODEX_API_KEY": CALLER_KEY,
+    }
+    result = subprocess.run(
+        [CODEX, "exec", "--skip-git-repo-check", "-m", "claude-sonnet-4-5", "Say hello"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip()
+    sent = [r for r in fakes["anthropic"].received if b"Say hello" in r.body]
+    assert sent, "Codex's request did not reach the anthropic fake"
+    assert credentials(sent[-1].headers) == {"x-api-key": CALLER_KEY}
+    assert '"provider":"anthropic"' in logged(proxy, "intercept:/v1/responses")
