@@ -166,7 +166,7 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
     store = _parse_store(data.get("store"), source, env)
     max_body_bytes = _parse_limits(data.get("limits"), source)
     intercept = _parse_intercept(data.get("intercept", list(INTERCEPT_HOSTS)), source)
-    return Rules(providers, models, routes, store, max_body_bytes, intercept)
+    return Rules(providers, models, routes, store, max_body_bytes, intercept=intercept)
 
 
 def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
