@@ -16,6 +16,7 @@ from addons.flow_bodies import KeepOriginals, KeepStreams  # noqa: E402
 from addons.gateway_addon import Gateway  # noqa: E402
 from addons.gateway_keys import GatewayKeys  # noqa: E402
 from addons.gateway_log import GatewayLog  # noqa: E402
+from addons.intercept import InterceptHosts  # noqa: E402
 from addons.llm_view import LLMViewAddon  # noqa: E402
 from addons.metrics import GatewayMetrics  # noqa: E402
 from addons.models import ModelList  # noqa: E402
@@ -34,6 +35,7 @@ originals = KeepOriginals()
 addons = [
     rules_file,
     state,
+    InterceptHosts(rules_file),
     GatewayLog(),
     OpsEndpoints(rules_file, state, metrics),
     keys,

@@ -24,6 +24,7 @@ from addons import (
     body_limit,
     embeddings,
     flow_notes,
+    intercept,
     keys_config,
     observability,
     responses_state,
@@ -107,19 +108,30 @@ class Gateway:
     async def request(self, flow: http.HTTPFlow) -> None:
         """Route, resolve, guard and rewrite the request; anything that goes wrong is
         answered here, in the caller's format, and never reaches the upstream."""
-        if flow.response or flow.error or not flow.live or not _addressed_to_gateway(flow):
+        if flow.response or flow.error or not flow.live:
             return
         if "gateway" in flow.metadata:  # claimed by an earlier gateway addon (passthrough)
             return
         rules = self._rules()
+        host = intercept.intercepted_host(flow, rules.intercept)  # a provider's own host
+        if host is None and not _addressed_to_gateway(flow):
+            return
         openai_prefix = dict(rules.routes.converters).get("openai")
-        state_path = responses_state.match(flow.request.path, openai_prefix, rules.routes.native)
+        state_path = (
+            intercept.state_path(flow.request.path, host)
+            if host
+            else responses_state.match(flow.request.path, openai_prefix, rules.routes.native)
+        )
         if state_path is not None:
             await self._answer_state(flow, state_path)
             return
-        route = routes.match(flow.request.path, rules.routes)
+        route = (
+            intercept.route(flow.request.path, host)
+            if host
+            else routes.match(flow.request.path, rules.routes)
+        )
         if route is None:
-            if flow.client_conn.proxy_mode.type_name != "reverse":
+            if host is None and flow.client_conn.proxy_mode.type_name != "reverse":
                 _answer(flow, 404, _not_found_body(flow))
             return
         ex = Exchange(
@@ -166,6 +178,8 @@ class Gateway:
         }
         if ex.dropped:
             flow.metadata["gateway"]["dropped"] = list(ex.dropped)
+        if host:
+            flow.metadata["gateway"]["intercepted_host"] = host
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Decide streaming before the body arrives: the headers leave when this hook
@@ -506,7 +520,7 @@ def _pass_through(
     if ex.turn is not None and ex.turn.changed:
         ex.kind = Kind.REWRITTEN  # history the gateway kept, for a provider that has none
         _set_body(flow, orjson.dumps({**body, "model": res.model}))
-    elif route.kind == "converter" and generate and convert.carries_gateway_state(raw):
+    elif route.kind != "native" and generate and convert.carries_gateway_state(raw):
         ex.kind = Kind.REWRITTEN
         req = convert.parse_request(body, wire, model=route.model, stream=route.stream)
         _set_body(flow, convert.render_request(req, wire, model=res.model).body)

@@ -14,6 +14,9 @@ from addons.rules import Routes
 from translators.ir import Protocol
 
 Endpoint = Literal["generate", "count_tokens", "embeddings"]
+# "intercept": a native path on a provider's own host, reached through mitmproxy's proxy
+# modes; converted like a converter route, as the app that sent it cannot change route.
+RouteKind = Literal["native", "converter", "intercept"]
 
 # Native path -> (client protocol, endpoint). Gemini paths carry the model and are
 # matched separately.
@@ -51,7 +54,7 @@ NATIVE_PATH: dict[Protocol, str] = {
 class Route:
     """What a path means: who is calling (format) and what for (endpoint)."""
 
-    kind: Literal["native", "converter"]
+    kind: RouteKind
     client: Protocol
     endpoint: Endpoint
     path: str  # the path without the converter prefix or query
@@ -83,6 +86,11 @@ def is_batch_embedding(route: Route) -> bool:
     return route.endpoint == "embeddings" and route.path.endswith(":batchEmbedContents")
 
 
+def intercepted(path: str) -> Route | None:
+    """A native path seen on an intercepted provider host (addons/intercept.py)."""
+    return _match_protocol_path(path.split("?", 1)[0], "intercept")
+
+
 def converter_path(client: Protocol, routes: Routes, model: str | None = None) -> str | None:
     """The converter route for a client format, for error messages that point there."""
     fmt = _CONVERTER_FORMAT[client]
@@ -92,7 +100,7 @@ def converter_path(client: Protocol, routes: Routes, model: str | None = None) -
     return prefix + NATIVE_PATH[client].replace("{model}", model or "MODEL")
 
 
-def _match_protocol_path(path: str, kind: Literal["native", "converter"]) -> Route | None:
+def _match_protocol_path(path: str, kind: RouteKind) -> Route | None:
     if fixed := _FIXED_PATHS.get(path):
         return Route(kind, fixed[0], fixed[1], path)
     for version in ("/v1beta/models/", "/v1/models/"):

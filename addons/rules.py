@@ -33,6 +33,15 @@ DEFAULT_CONVERTER_PREFIXES: dict[str, str] = {
     "gemini": "/gemini",
 }
 
+# The providers' official API hosts, and the protocol each speaks: the hosts `intercept`
+# may list, served as the native routes of that protocol when seen through mitmproxy's
+# proxy modes (addons/intercept.py). All three are intercepted by default.
+INTERCEPT_HOSTS: dict[str, ProviderProtocol] = {
+    "api.openai.com": "openai",
+    "api.anthropic.com": "anthropic",
+    "generativelanguage.googleapis.com": "gemini",
+}
+
 DEFAULT_RETENTION_SECONDS = 30 * 86400.0  # stored responses are kept 30 days by default
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -117,6 +126,7 @@ class Rules:
     # Gateway keys (ops): callers' credentials, and where their limits are counted.
     keys: tuple[GatewayKey, ...] = ()
     limits_store: str | None = None  # limits.store: a redis:// URL, else in the process
+    intercept: tuple[str, ...] = tuple(INTERCEPT_HOSTS)  # official hosts served as routes
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
@@ -152,12 +162,20 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
-    unknown = set(data) - {"providers", "models", "routes", "store", "limits", "keys"}
+    unknown = set(data) - {
+        "providers",
+        "models",
+        "routes",
+        "store",
+        "limits",
+        "keys",
+        "intercept",
+    }
     if unknown:
         raise RulesError(
             source,
             sorted(unknown)[0],
-            "unknown key (expected providers, models, routes, store, limits, keys)",
+            "unknown key (expected providers, models, routes, store, limits, keys, intercept)",
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
@@ -165,7 +183,10 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
     store = _parse_store(data.get("store"), source, env)
     max_body_bytes = _parse_limits(data.get("limits"), source)
     keys, limits_store = _parse_keys_and_limits_store(data, source, env)
-    return Rules(providers, models, routes, store, max_body_bytes, keys, limits_store)
+    intercept = _parse_intercept(data.get("intercept", list(INTERCEPT_HOSTS)), source)
+    return Rules(
+        providers, models, routes, store, max_body_bytes, keys, limits_store, intercept=intercept
+    )
 
 
 def _parse_keys_and_limits_store(
@@ -397,6 +418,23 @@ def _parse_limits(raw: Any, source: str) -> int:
     if type(value) is not int or value < 1:
         raise RulesError(source, "limits.max_body_bytes", "must be a positive integer")
     return value
+
+
+def _parse_intercept(raw: Any, source: str) -> tuple[str, ...]:
+    """``intercept: [host, ...]``: only official hosts, whose protocol is known; ``[]``
+    turns interception off."""
+    if not isinstance(raw, list):
+        raise RulesError(source, "intercept", "must be a list of host names ([] turns it off)")
+    hosts = []
+    for i, host in enumerate(raw):
+        host = _string(host, source, f"intercept[{i}]").lower()
+        if host not in INTERCEPT_HOSTS:
+            known = ", ".join(INTERCEPT_HOSTS)
+            raise RulesError(
+                source, f"intercept[{i}]", f"{host!r} is not a provider's API host (known: {known})"
+            )
+        hosts.append(host)
+    return tuple(hosts)
 
 
 def _string(value: Any, source: str, key: str) -> str:
