@@ -13,9 +13,11 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from addons.gateway_addon import Gateway  # noqa: E402
+from addons.relay import Relay  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
 rules_file = RulesFile()
 state = ResponsesState()
-addons = [rules_file, state, Gateway(rules_file, state)]
+relay = Relay()
+addons = [rules_file, state, relay, Gateway(rules_file, state, relay)]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import orjson
 from mitmproxy import http
 
-from addons import observability, responses_state, routes, upstream
+from addons import faults, observability, relay_plan, responses_state, routes, upstream
+from addons.relay import Relay
 from addons.responses_state import ResponsesState
 from addons.rules import Resolution, Rules
 from addons.rules_file import RulesFile
@@ -62,10 +63,14 @@ class Gateway:
     """The hooks. An ``Exchange`` lives from ``request`` until ``response`` or ``error``,
     one of which mitmproxy calls for each flow it carries on (never both)."""
 
-    def __init__(self, rules_file: RulesFile, state: ResponsesState) -> None:
+    def __init__(
+        self, rules_file: RulesFile, state: ResponsesState, relay: Relay | None = None
+    ) -> None:
         self._rules_file = rules_file
         self._state = state
         self._live: dict[str, Exchange] = {}
+        # Owns the exchange with the provider: timeouts, faults, fallbacks (docs/faults.md).
+        self._relay = relay
 
     def _rules(self) -> Rules:
         # A method, not a property: mitmproxy getattr()s every attribute of an addon.
@@ -127,6 +132,7 @@ class Gateway:
         response = flow.response
         if ex is None or response is None:
             return
+        ex = self._served_exchange(flow, ex)
         response.headers["x-request-id"] = ex.request_id
         streamed = ex.stream and 200 <= response.status_code < 300
         if ex.kind is not Kind.TRANSLATED:
@@ -142,6 +148,7 @@ class Gateway:
     def response(self, flow: http.HTTPFlow) -> None:
         """Translate buffered answers and errors (streams are done by now) and log."""
         ex = self._live.pop(flow.id, None)
+        plan = self._relay.finish(flow) if self._relay is not None else None
         if ex is None or flow.response is None:
             return
         response = flow.response
@@ -156,14 +163,16 @@ class Gateway:
         if ex.usage is not None and "gateway" in flow.metadata:
             flow.metadata["gateway"]["tokens"] = observability.usage_record(ex.usage)
         # A stream that failed after its 200 went out must not log as a success.
-        self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
+        error = ex.translator.error if ex.translator else None
+        self._log(ex, response.status_code, error or _relay_error(plan), plan)
 
     def error(self, flow: http.HTTPFlow) -> None:
         """The upstream or the client went away: log it, and forget the exchange."""
         ex = self._live.pop(flow.id, None)
+        plan = self._relay.finish(flow, caller_gone=True) if self._relay is not None else None
         if ex is not None:
             message = flow.error.msg if flow.error else "unknown error"
-            self._log(ex, "error", message)
+            self._log(ex, "error", _relay_error(plan) or message, plan)
 
     async def _answer_state(self, flow: http.HTTPFlow, path: responses_state.StatePath) -> None:
         """A Responses state path, answered from the gateway's store. A native path for
@@ -230,12 +239,16 @@ class Gateway:
             _answer(flow, 200, convert.count_tokens_locally(body, ex.route.client, model=model))
             return
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
+        # Fallbacks are rendered from the caller's request as it came, if they are needed.
+        original = flow.request.copy() if res.fallbacks and self._relay is not None else None
         if ex.wire == ex.route.client:
             query = _pass_through(flow, ex, body, raw, model, res)
         else:
             _translate_request(flow, ex, body, model, res)
             query = None
         _address_upstream(flow, ex, res, credential, query)
+        if self._relay is not None:
+            self._hand_over(flow, ex, res, original, model, credential)
 
     def _resolve_model(self, body: dict, ex: Exchange) -> tuple[str, Resolution]:
         """The caller's model name (the Gemini path's, or the body's) and where the rules
@@ -298,7 +311,105 @@ class Gateway:
                 code="400",
             )
 
-    def _log(self, ex: Exchange, status: int | str, error: str | None = None) -> None:
+    # ------------------------------------------------- the relay (docs/faults.md)
+
+    def _hand_over(
+        self,
+        flow: http.HTTPFlow,
+        ex: Exchange,
+        res: Resolution,
+        original: http.Request | None,
+        model: str,
+        credential: str | None,
+    ) -> None:
+        """Give the exchange with the provider to the relay: the first target is the
+        request as rewritten above; a fallback is rendered only when the relay needs it."""
+        assert self._relay is not None and ex.wire is not None
+        first = relay_plan.Target(
+            ex.provider, ex.upstream_model, ex.wire, flow.request.url, context=ex
+        )
+        plan = relay_plan.Plan(
+            ex.request_id, ex.route.client, ex.stream, self._rules().timeouts, [first]
+        )
+        if original is not None:
+            plan.fallbacks = list(res.fallbacks)
+            plan.retry_wait = plan.timeouts.retry_wait
+            plan.prepare = lambda name: self._fallback(flow, original, ex, model, credential, name)
+        self._relay.hand_over(flow, plan)
+
+    def _fallback(
+        self,
+        flow: http.HTTPFlow,
+        original: http.Request,
+        ex: Exchange,
+        model: str,
+        credential: str | None,
+        name: str,
+    ) -> relay_plan.Target | None:
+        """The caller's request rendered for the fallback ``name`` (``provider/model``) by
+        the same steps as the first target, on a scratch copy; None when that target
+        cannot serve it: a native route never converts, and the target's protocol may
+        not express a field the caller sent."""
+        res = self._rules().resolve(name)
+        if res is None:
+            return None
+        fex = Exchange(request_id=ex.request_id, route=ex.route, started=ex.started)
+        fex.provider, fex.upstream_model = res.provider.name, res.model
+        fex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client, res.api)
+        if ex.route.kind == "native" and fex.wire != ex.route.client:
+            return None
+        scratch = http.HTTPFlow(flow.client_conn, flow.server_conn)
+        scratch.request = original.copy()
+        raw = scratch.request.get_content(strict=False) or b""
+        try:
+            body = convert.load_json(raw)
+            if fex.wire == ex.route.client:
+                query = _pass_through(scratch, fex, body, raw, model, res)
+            else:
+                _translate_request(scratch, fex, body, model, res)
+                query = None
+        except TranslationError as e:
+            log.info("gateway %s: fallback %s skipped: %s", ex.request_id, name, e.message)
+            return None
+        _address_upstream(scratch, fex, res, credential, query)
+        request = scratch.request
+        fields = [(k.lower(), v) for k, v in request.headers.fields]
+        body_bytes = request.content or b""
+        return relay_plan.Target(
+            fex.provider, fex.upstream_model, fex.wire, request.url, fields, body_bytes, fex
+        )
+
+    def _served_exchange(self, flow: http.HTTPFlow, ex: Exchange) -> Exchange:
+        """Once the relay answered: the exchange of the target whose answer this is (a
+        fallback's has its own protocol and render context), or, for the gateway's own
+        answer to a fault, a local one: it is already in the caller's format."""
+        plan = self._relay.plan(flow) if self._relay is not None else None
+        if plan is None:
+            return ex
+        if plan.fault is not None:
+            ex.kind = Kind.LOCAL
+            return ex
+        served = plan.served.context if plan.served is not None else ex
+        if not isinstance(served, Exchange) or served is ex:
+            return ex
+        self._live[flow.id] = served
+        if "gateway" in flow.metadata:
+            flow.metadata["gateway"].update(
+                provider=served.provider,
+                upstream_model=served.upstream_model,
+                upstream_protocol=served.wire,
+                kind=served.kind.value,
+                translated=served.kind is Kind.TRANSLATED,
+            )
+        return served
+
+    def _log(
+        self,
+        ex: Exchange,
+        status: int | str,
+        error: str | None = None,
+        plan: relay_plan.Plan | None = None,
+    ) -> None:
         observability.log_exchange(
             request_id=ex.request_id,
             route=ex.route.name,
@@ -309,6 +420,7 @@ class Gateway:
             latency_ms=(time.monotonic() - ex.started) * 1000,
             error=error,
             usage=ex.usage,
+            attempts=plan.attempts if plan is not None else None,
         )
 
 
@@ -417,7 +529,7 @@ def _start_translated_stream(response: http.Response, ex: Exchange) -> None:
     json_array = ex.ctx.framing == "json_array"
     response.headers["content-type"] = "application/json" if json_array else "text/event-stream"
     response.headers["cache-control"] = "no-cache"
-    response.stream = _stream_callable(translator, ex.request_id)
+    response.stream = _stream_callable(translator, ex.request_id, client=ex.route.client)
 
 
 def _translate_answer(response: http.Response, ex: Exchange) -> None:
@@ -448,7 +560,9 @@ def _translate_answer(response: http.Response, ex: Exchange) -> None:
     response.content = out
 
 
-def _stream_callable(translator: convert.StreamTranslator, request_id: str):
+def _stream_callable(
+    translator: convert.StreamTranslator, request_id: str, *, client: ir.Protocol | None = None
+):
     """mitmproxy calls this once per upstream chunk and once with b"" at the end.
 
     An exception escaping it would leave the caller hanging with headers sent, so every
@@ -467,9 +581,19 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
                 )
             except Exception:  # the renderer itself is broken: nothing more can be said
                 out = b""
+        if not chunk and client is not None:
+            out = faults.close_failed_stream(client, out, translator.error is not None)
         return out if out or not chunk else []
 
     return on_chunk
+
+
+def _relay_error(plan: relay_plan.Plan | None) -> str | None:
+    """What the relay saw go wrong, naming the provider: a fault it answered itself, or
+    a stream that broke off."""
+    if plan is None:
+        return None
+    return str(plan.fault) if plan.fault is not None else plan.error
 
 
 def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:

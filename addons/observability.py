@@ -35,6 +35,7 @@ def log_exchange(
     latency_ms: float,
     error: str | None = None,
     usage: ir.Usage | None = None,
+    attempts: list[str] | None = None,
 ) -> None:
     record: dict[str, object] = {
         "id": request_id,
@@ -49,6 +50,8 @@ def log_exchange(
         record["tokens"] = usage_record(usage)
     if error:
         record["error"] = error
+    if attempts:
+        record["attempts"] = attempts  # what failed before the answer (docs/faults.md)
     log.info("gateway %s", orjson.dumps(record).decode())
 
 

@@ -69,6 +69,8 @@ class ModelRule:
     # "tool": the model has no native JSON-schema output, so a forced tool stands in.
     structured_output: StructuredOutput = "native"
     api: OpenAIApi | None = None  # overrides the provider's ``api`` for these models
+    # ``provider/model`` targets tried in order when this one fails before answering.
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Resolution:
     max_tokens: int | None = None
     structured_output: StructuredOutput = "native"
     api: OpenAIApi = "chat"
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,19 @@ class StoreConfig:
     url: str | None = None
     retention_seconds: float | None = DEFAULT_RETENTION_SECONDS
     max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """``timeouts:`` in rules.yaml, in seconds (docs/faults.md): opening a connection to a
+    provider, waiting for the first byte of its answer, the longest silence inside an
+    answer, and, for a model rule with fallbacks, the most the gateway waits in all on
+    ``retry-after`` before it moves on."""
+
+    connect: float = 10.0
+    first_byte: float = 300.0
+    idle: float = 120.0
+    retry_wait: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,7 @@ class Rules:
     models: tuple[ModelRule, ...]
     routes: Routes = Routes()
     store: StoreConfig = StoreConfig()
+    timeouts: Timeouts = Timeouts()
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
@@ -118,6 +135,7 @@ class Rules:
                     rule.max_tokens,
                     rule.structured_output,
                     rule.api or provider.api,
+                    rule.fallbacks,
                 )
         return None
 
@@ -136,16 +154,19 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         raise RulesError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise RulesError(source, "(top level)", "must be a mapping with `providers` and `models`")
-    unknown = set(data) - {"providers", "models", "routes", "store"}
+    unknown = set(data) - {"providers", "models", "routes", "store", "timeouts"}
     if unknown:
         raise RulesError(
-            source, sorted(unknown)[0], "unknown key (expected providers, models, routes, store)"
+            source,
+            sorted(unknown)[0],
+            "unknown key (expected providers, models, routes, store, timeouts)",
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
     routes = _parse_routes(data.get("routes"), source)
     store = _parse_store(data.get("store"), source, env)
-    return Rules(providers=providers, models=models, routes=routes, store=store)
+    timeouts = _parse_timeouts(data.get("timeouts"), source)
+    return Rules(providers, models, routes, store, timeouts)
 
 
 def _parse_providers(raw: Any, source: str, env: Mapping[str, str]) -> dict[str, Provider]:
@@ -225,6 +246,7 @@ def _parse_models(
             "max_tokens",
             "structured_output",
             "api",
+            "fallbacks",
         }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
@@ -249,8 +271,31 @@ def _parse_models(
         api = entry.get("api")
         if api is not None:
             api = _parse_api(api, providers[provider].protocol, source, f"{key}.api")
-        rules.append(ModelRule(match, provider, model, max_tokens, structured, api))
+        fallbacks = _parse_fallbacks(entry.get("fallbacks"), source, f"{key}.fallbacks", providers)
+        rules.append(ModelRule(match, provider, model, max_tokens, structured, api, fallbacks))
     return tuple(rules)
+
+
+def _parse_fallbacks(
+    raw: Any, source: str, key: str, providers: Mapping[str, Provider]
+) -> tuple[str, ...]:
+    """``[provider/model, ...]``: each names a configured provider, so a typo is caught at
+    start-up and not on the day the first target fails."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RulesError(source, key, "must be a list of provider/model targets")
+    targets = []
+    for i, target in enumerate(raw):
+        target = _string(target, source, f"{key}[{i}]")
+        name, sep, model = target.partition("/")
+        if not sep or not model:
+            raise RulesError(source, f"{key}[{i}]", f"must be provider/model (got {target!r})")
+        if name not in providers:
+            known = ", ".join(sorted(providers))
+            raise RulesError(source, f"{key}[{i}]", f"no provider named {name!r} (known: {known})")
+        targets.append(target)
+    return tuple(targets)
 
 
 def _parse_routes(raw: Any, source: str) -> Routes:
@@ -324,6 +369,36 @@ def _parse_store(raw: Any, source: str, env: Mapping[str, str]) -> StoreConfig:
 
 
 _STORE_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
+
+
+def _parse_timeouts(raw: Any, source: str) -> Timeouts:
+    """``timeouts: {connect, first_byte, idle, retry_wait}``, each optional, in seconds."""
+    if raw is None:
+        return Timeouts()
+    if not isinstance(raw, dict):
+        raise RulesError(
+            source, "timeouts", "must be a mapping with connect, first_byte, idle, retry_wait"
+        )
+    unknown = set(raw) - {"connect", "first_byte", "idle", "retry_wait"}
+    if unknown:
+        raise RulesError(source, f"timeouts.{sorted(unknown)[0]}", "unknown key")
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        # retry_wait may be 0 (never wait); a zero timeout would fail every request.
+        low = 0 if name == "retry_wait" else _MIN_SECONDS
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= _MAX_SECONDS:
+            raise RulesError(
+                source,
+                f"timeouts.{name}",
+                f"must be a number of seconds from {low} to {_MAX_SECONDS} (got {value!r})",
+            )
+        values[name] = float(value)
+    return Timeouts(**values)
+
+
+_MIN_SECONDS = 0.01
+_MAX_SECONDS = 3600
 
 
 def _string(value: Any, source: str, key: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.faults_support import fault_rules
 from tests.fakes import FakeUpstream
 from tests.harness import CALLER_KEY, GEMINI_KEY, OPENAI_KEY, Gateway, rules_yaml, start_gateway
 
@@ -46,3 +47,17 @@ def gateway(rules_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     output = gw.log()
     for key in (OPENAI_KEY, GEMINI_KEY, CALLER_KEY):
         assert key not in output, "a key leaked into the gateway's output"
+
+
+@pytest.fixture(scope="session")
+def fault_gateway(
+    fakes: dict[str, FakeUpstream], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway of its own for the fault and fallback tests (tests/e2e/test_faults*.py):
+    small timeouts, unreachable providers and fallbacks, leaving the shared rules alone."""
+    folder = tmp_path_factory.mktemp("faults")
+    rules = folder / "rules.yaml"
+    rules.write_text(fault_rules(fakes, str(folder / "state.sqlite3")))
+    gw = start_gateway(rules, folder / "mitmdump.log")
+    yield gw
+    gw.stop()
