@@ -50,7 +50,7 @@ class Fault(Exception):
 
 def timed_out(provider: str, phase: Phase, seconds: float) -> Fault:
     """The provider was silent past a ``timeouts`` setting."""
-    limit = f"{seconds:g} s"
+    limit = f"{round(seconds, 1):g} s"
     what = {
         "connect": f"did not accept a connection within {limit} (timeouts.connect)",
         "first_byte": f"sent no answer within {limit} (timeouts.first_byte)",

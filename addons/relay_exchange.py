@@ -106,18 +106,20 @@ class Exchange:
                 and waited + delay <= plan.retry_wait
                 and self._loop.time() + delay < self._deadline
             )
-            following = None if retry else plan.next_target()
-            if not retry and following is None:
-                await self._give_up(result)
-                return
-            plan.attempts.append(f"{target.name}: {_describe(result)}")
+            note = f"{target.name}: {_describe(result)}"
             if retry:
                 assert delay is not None
+                plan.attempts.append(note)
                 retries, waited = retries + 1, waited + delay
                 await asyncio.sleep(delay)
-            else:
-                assert following is not None
-                target, retries = following, 0
+                continue
+            tried = len(plan.attempts)
+            following = plan.next_target()  # notes the fallbacks it had to skip
+            if following is None:
+                await self._give_up(result)
+                return
+            plan.attempts.insert(tried, note)
+            target, retries = following, 0
 
     # ------------------------------------------------------------------ one attempt
 

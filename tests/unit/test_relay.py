@@ -1,0 +1,192 @@
+"""The relay in-process, against small asyncio upstreams: what mitmproxy would receive
+from it, without mitmproxy (tests/e2e/test_faults.py runs it inside mitmdump)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+from mitmproxy.test import tflow
+
+from addons import http1
+from addons.relay import TOKEN_HEADER, Relay
+from addons.relay_plan import Plan, Target
+from addons.rules import Timeouts
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+
+
+async def upstream(handler: Handler) -> tuple[asyncio.AbstractServer, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/chat/completions"
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(http1.field(http1._parse_fields(head.split(b"\r\n")[1:-2]), b"content-length"))
+    return head + await reader.readexactly(length)
+
+
+def plan_for(url: str, **kwargs) -> Plan:
+    target = Target("prov", "m", "openai_chat", url)
+    return Plan("req-1", "openai_chat", False, Timeouts(**kwargs), [target])
+
+
+async def through_relay(relay: Relay, plan: Plan) -> tuple[bytes, tflow.HTTPFlow]:
+    """Hand a flow over and send its request to the relay as mitmproxy would."""
+    flow = tflow.tflow()
+    assert relay.hand_over(flow, plan)
+    host, port = flow.request.host, flow.request.port
+    reader, writer = await asyncio.open_connection(host, port)
+    body = b'{"model":"m"}'
+    writer.write(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n%s: %s\r\ncontent-length: %d\r\n\r\n%s"
+        % (TOKEN_HEADER.encode(), flow.id.encode(), len(body), body)
+    )
+    head = await http1.read_response_head(reader)
+    answer = await http1.BodyReader.of(reader, head, b"POST").read_all()
+    writer.close()
+    return b"%d " % head.status + answer, flow
+
+
+def run(test: Callable[[Relay], Awaitable[None]]) -> None:
+    async def main() -> None:
+        relay = Relay()
+        relay.running()
+        try:
+            await test(relay)
+        finally:
+            relay.done()
+
+    asyncio.run(main())
+
+
+def test_a_kept_alive_connection_the_provider_closed_is_replaced_silently():
+    requests: list[bytes] = []
+
+    async def once_then_close(reader, writer):
+        requests.append(await read_request(reader))
+        writer.write(OK)
+        await writer.drain()
+        await asyncio.sleep(0.05)  # keep-alive, then the provider drops the idle connection
+        writer.close()
+
+    async def test(relay: Relay) -> None:
+        server, url = await upstream(once_then_close)
+        first, _ = await through_relay(relay, plan_for(url))
+        await asyncio.sleep(0.2)
+        plan = plan_for(url)
+        second, _ = await through_relay(relay, plan)
+        assert first == second == b"200 {}"
+        assert plan.attempts == [] and plan.fault is None
+        server.close()
+
+    run(test)
+    assert len(requests) == 2
+    assert requests[0].startswith(b"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:")
+    assert TOKEN_HEADER.encode() not in requests[0]
+
+
+def test_the_silence_limit_bounds_every_wait():
+    async def silent(reader, writer):
+        await reader.read()  # until the relay gives up and closes the connection
+
+    async def test(relay: Relay) -> None:
+        relay._silence = 0.3  # what mitmproxy's tcp_timeout leaves; the rules say 10 s
+        server, url = await upstream(silent)
+        plan = plan_for(url, first_byte=10)
+        answer, _ = await asyncio.wait_for(through_relay(relay, plan), 3)
+        assert answer.startswith(b"504 ") and b"within 0.3 s" in answer
+        server.close()
+
+    run(test)
+
+
+def test_a_caller_gone_stops_the_exchange_and_closes_the_provider_connection():
+    closed = asyncio.Event()
+
+    async def slow(reader, writer):
+        await read_request(reader)
+        await reader.read()  # returns when the relay closes the connection
+        closed.set()
+
+    async def test(relay: Relay) -> None:
+        server, url = await upstream(slow)
+        plan = plan_for(url)
+        task = asyncio.ensure_future(through_relay(relay, plan))
+        while plan.task is None:
+            await asyncio.sleep(0.01)
+        flow = tflow.tflow()
+        flow.id = next(iter(relay._plans))
+        assert relay.finish(flow, caller_gone=True) is plan
+        await asyncio.wait_for(closed.wait(), 2)
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+            await task
+        server.close()
+
+    run(test)
+
+
+def test_anything_but_a_handed_over_request_is_refused():
+    async def test(relay: Relay) -> None:
+        host, port = relay._address.split(":")  # type: ignore[union-attr]
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        head = await http1.read_response_head(reader)
+        assert head.status == 403
+        writer.close()
+
+    run(test)
+
+
+def test_the_flow_shows_the_provider_again_when_done():
+    async def answer(reader, writer):
+        await read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+
+    async def test(relay: Relay) -> None:
+        server, url = await upstream(answer)
+        _, flow = await through_relay(relay, plan_for(url))
+        assert relay.finish(flow) is not None
+        assert flow.request.url == url and TOKEN_HEADER not in flow.request.headers
+        server.close()
+
+    run(test)
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"\x16\x03\x01\x02\x00garbage\r\n\r\n", http1.ProtocolError),
+        (b"HTTP/1.1 2OO OK\r\n\r\n", http1.ProtocolError),
+        (b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n", http1.ProtocolError),
+        (b"HTTP/1.1 200 OK\r\ncontent-", asyncio.IncompleteReadError),
+        (b"not http", http1.ProtocolError),
+    ],
+)
+def test_a_response_head_that_is_not_http(raw, error):
+    async def parse() -> None:
+        reader = asyncio.StreamReader()
+        reader.feed_data(raw)
+        reader.feed_eof()
+        await http1.read_response_head(reader)
+
+    with pytest.raises(error):
+        asyncio.run(parse())
+
+
+def test_interim_answers_are_skipped_and_chunked_bodies_read_with_trailers():
+    async def parse() -> tuple[int, bytes, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\nnext"
+        )
+        head = await http1.read_response_head(reader)
+        body = await http1.BodyReader.of(reader, head, b"POST").read_all()
+        return head.status, body, await reader.read(4)
+
+    assert asyncio.run(parse()) == (200, b"abcde", b"next")
