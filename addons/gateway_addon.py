@@ -57,6 +57,7 @@ class Exchange:
     ctx: ir.RenderContext | None = None  # with Kind.TRANSLATED: how to render the answer
     translator: convert.StreamTranslator | None = None  # a translated stream in flight
     usage: ir.Usage | None = None  # what the upstream reported, when it could be read
+    plan: relay_plan.Plan | None = None  # for the relay, which talks to the provider
 
 
 class Gateway:
@@ -124,6 +125,8 @@ class Gateway:
             "kind": ex.kind.value,
             "translated": ex.kind is Kind.TRANSLATED,
         }
+        if ex.plan is not None and self._relay is not None:
+            await self._relay.exchange(flow, ex.plan)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Decide streaming before the body arrives: the headers leave when this hook
@@ -248,7 +251,7 @@ class Gateway:
             query = None
         _address_upstream(flow, ex, res, credential, query)
         if self._relay is not None:
-            self._hand_over(flow, ex, res, original, model, credential)
+            ex.plan = self._plan(flow, ex, res, original, model, credential)
 
     def _resolve_model(self, body: dict, ex: Exchange) -> tuple[str, Resolution]:
         """The caller's model name (the Gemini path's, or the body's) and where the rules
@@ -313,7 +316,7 @@ class Gateway:
 
     # ------------------------------------------------- the relay (docs/faults.md)
 
-    def _hand_over(
+    def _plan(
         self,
         flow: http.HTTPFlow,
         ex: Exchange,
@@ -321,13 +324,10 @@ class Gateway:
         original: http.Request | None,
         model: str,
         credential: str | None,
-    ) -> None:
-        """Give the exchange with the provider to the relay: the first target is the
-        request as rewritten above; a fallback is rendered only when the relay needs it."""
-        assert self._relay is not None and ex.wire is not None
-        first = relay_plan.Target(
-            ex.provider, ex.upstream_model, ex.wire, flow.request.url, context=ex
-        )
+    ) -> relay_plan.Plan:
+        """What the relay needs to talk to the provider: the first target is the request
+        as rewritten above; a fallback is rendered only when the relay needs it."""
+        first = _target(flow.request, ex)
         plan = relay_plan.Plan(
             ex.request_id, ex.route.client, ex.stream, self._rules().timeouts, [first]
         )
@@ -335,7 +335,7 @@ class Gateway:
             plan.fallbacks = list(res.fallbacks)
             plan.retry_wait = plan.timeouts.retry_wait
             plan.prepare = lambda name: self._fallback(flow, original, ex, model, credential, name)
-        self._relay.hand_over(flow, plan)
+        return plan
 
     def _fallback(
         self,
@@ -372,12 +372,7 @@ class Gateway:
             log.info("gateway %s: fallback %s skipped: %s", ex.request_id, name, e.message)
             return None
         _address_upstream(scratch, fex, res, credential, query)
-        request = scratch.request
-        fields = [(k.lower(), v) for k, v in request.headers.fields]
-        body_bytes = request.content or b""
-        return relay_plan.Target(
-            fex.provider, fex.upstream_model, fex.wire, request.url, fields, body_bytes, fex
-        )
+        return _target(scratch.request, fex)
 
     def _served_exchange(self, flow: http.HTTPFlow, ex: Exchange) -> Exchange:
         """Once the relay answered: the exchange of the target whose answer this is (a
@@ -586,6 +581,22 @@ def _stream_callable(
         return out if out or not chunk else []
 
     return on_chunk
+
+
+def _target(request: http.Request, ex: Exchange) -> relay_plan.Target:
+    """A target for the relay: the request as rewritten for ``ex``'s provider."""
+    assert ex.wire is not None
+    return relay_plan.Target(
+        ex.provider,
+        ex.upstream_model,
+        ex.wire,
+        (request.scheme, request.host, request.port),
+        request.path,
+        request.method.encode(),
+        [(name.lower(), value) for name, value in request.headers.fields],
+        request.raw_content or b"",
+        context=ex,
+    )
 
 
 def _relay_error(plan: relay_plan.Plan | None) -> str | None:

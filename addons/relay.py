@@ -1,15 +1,18 @@
-"""The relay: a small HTTP/1.1 server inside the mitmproxy process that owns each
-exchange with a provider (docs/faults.md).
+"""The relay: owns each exchange with a provider, from the gateway's request hook
+(docs/faults.md).
 
 Why: when mitmproxy itself talks to a provider, a failure reaches the addon only through
 the ``error`` hook, after which mitmproxy writes its own HTML 502 page; a silent provider
-holds the caller until mitmproxy's 600 s inactivity limit; and a response cannot be
-re-sent to another provider. So the gateway points each forwarded request at the relay
-(on 127.0.0.1) with a plan, and the relay talks to the providers: timeouts, retries and
-fallbacks happen there, and mitmproxy always receives one well-formed answer: the
-provider's, or the gateway's own error in the caller's format, or a stream that ends with
-an in-stream error. Only public mitmproxy API is involved (the request URL, the hooks),
-so it works the same on mitmproxy 11 and 12.
+holds the caller until mitmproxy's 600 s inactivity limit; and a request cannot be sent
+again to another provider. So the gateway's (async) request hook hands each forwarded
+request to the relay, which talks to the providers itself: timeouts, retries and
+fallbacks happen there, before mitmproxy has sent the caller anything. A whole answer, or
+the gateway's own error in the caller's format, becomes ``flow.response`` there, and
+mitmproxy never connects anywhere. A 2xx stream must reach the caller chunk by chunk,
+which a response set in a hook cannot do, so mitmproxy fetches it from the relay's own
+small HTTP/1.1 server on 127.0.0.1, which passes it on as it arrives and ends it with
+an in-stream error if the provider breaks off. Only public mitmproxy API is involved
+(hooks, ``flow.response``, the request URL), so it works the same on mitmproxy 11 and 12.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 
 from mitmproxy import ctx, http
 
-from addons import http1
-from addons.relay_exchange import Abort, Exchange
+from addons import faults, http1
+from addons.faults import Fault
+from addons.relay_exchange import Abort, Exchange, answer_fields
 from addons.relay_plan import Plan
 from addons.upstream_pool import STREAM_LIMIT, Pool, tls_context
 
@@ -43,8 +48,9 @@ _TLS_OPTIONS = {
 
 
 class Relay:
-    """A mitmproxy addon: listens from ``running`` to ``done``; the gateway hands it
-    each request to forward (``hand_over``) and reads the outcome back (``plan``)."""
+    """A mitmproxy addon: listens from ``running`` to ``done``; the gateway's request hook
+    awaits ``exchange`` for each request it forwards and reads the outcome back
+    (``plan``, ``finish``)."""
 
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}  # by token, from hand-over to the gateway's last hook
@@ -67,7 +73,12 @@ class Relay:
     def running(self) -> None:
         """Bind now (synchronously, so the first request can be handed over at once);
         connections wait in the backlog until the server task accepts them."""
-        sock = socket.create_server(("127.0.0.1", 0))
+        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so,
+        # and without it Nagle holds a stream's first event until mitmproxy's delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(socket.SOMAXCONN)
         sock.setblocking(False)
         self._address = f"127.0.0.1:{sock.getsockname()[1]}"
         asyncio.get_running_loop().create_task(self._start(sock))
@@ -82,31 +93,56 @@ class Relay:
 
     # ------------------------------------------------------------------ for the gateway
 
-    def hand_over(self, flow: http.HTTPFlow, plan: Plan) -> bool:
-        """Send ``flow`` to the relay instead of the provider; False when the relay is not
-        serving (hooks driven without a running proxy), and mitmproxy forwards as before."""
-        if self._address is None:
-            return False
+    async def exchange(self, flow: http.HTTPFlow, plan: Plan) -> None:
+        """Send ``flow``'s request to its targets until one answers for good. Nothing
+        happens when the relay is not serving (hooks driven without a running proxy), or
+        when mitmproxy must reach providers through an upstream proxy (``--mode
+        upstream:``), which the relay does not speak: mitmproxy forwards as it always did."""
+        if self._address is None or flow.server_conn.via is not None:
+            return
         self._plans[flow.id] = plan  # a random uuid: no other client can guess it
-        flow.request.url = f"http://{self._address}{flow.request.path}"
-        flow.request.headers[TOKEN_HEADER] = flow.id
-        return True
+        result = await Exchange(plan, self._pool, self._silence).run()
+        if isinstance(result, Fault):
+            status, body = faults.answer(plan.client, result, plan.request_id)
+            flow.response = http.Response.make(status, body, {"content-type": "application/json"})
+        elif result.content is not None:
+            fields = answer_fields(result)
+            fields.append((b"content-length", b"%d" % len(result.content)))
+            now = time.time()
+            head = result.head
+            flow.response = http.Response(
+                b"HTTP/1.1",
+                head.status,
+                head.reason,
+                http.Headers(fields),
+                result.content,
+                None,
+                now,
+                now,
+            )
+        else:
+            plan.live = result
+            flow.request.url = f"http://{self._address}{flow.request.path}"
+            flow.request.headers[TOKEN_HEADER] = flow.id
 
     def plan(self, flow: http.HTTPFlow) -> Plan | None:
         return self._plans.get(flow.id)
 
     def finish(self, flow: http.HTTPFlow, *, caller_gone: bool = False) -> Plan | None:
-        """Forget the flow's plan and show the provider's URL on the flow again, for
-        mitmweb and the logs. When the caller went away, its exchange stops too, so a
-        provider does not go on generating for nobody."""
+        """Forget the flow's plan and show the provider that served on the flow (for
+        mitmweb and the logs). When the caller went away, a stream still running stops
+        too, so a provider does not go on generating for nobody."""
         plan = self._plans.pop(flow.id, None)
         if plan is None:
             return None
         if caller_gone and plan.task is not None:
             plan.task.cancel()
+        if plan.live is not None:  # mitmproxy never came for the stream
+            plan.live.conn.close()
         target = plan.served or plan.targets[-1]
-        flow.request.url = target.url
-        flow.request.headers.pop(TOKEN_HEADER, None)
+        if target is not plan.targets[0] or TOKEN_HEADER in flow.request.headers:
+            flow.request.url = target.url
+            flow.request.headers.pop(TOKEN_HEADER, None)
         return plan
 
     # ------------------------------------------------------------------ the server
@@ -127,19 +163,20 @@ class Relay:
         head = await http1.read_request_head(reader)
         if head is None:
             return False
-        body = await http1.read_request_body(reader, head)
+        await http1.read_request_body(reader, head)  # it went to the provider already
         token = http1.field(head.fields, TOKEN_HEADER.encode())
         plan = self._plans.get(token.decode()) if token else None
-        if plan is None:
-            # Only the gateway's own hand-overs are served; anything else on this port is
+        answer = plan.live if plan is not None else None
+        if plan is None or answer is None:
+            # Only the gateway's own streams are served; anything else on this port is
             # refused without touching a provider.
             writer.write(_FORBIDDEN)
             await writer.drain()
             return False
-        head.fields = [(k, v) for k, v in head.fields if k != TOKEN_HEADER.encode()]
+        plan.live = None
         plan.task = asyncio.current_task()
         try:
-            await Exchange(plan, self._pool, head, body, writer, self._silence).run()
+            await Exchange(plan, self._pool, self._silence).stream(answer, writer)
         finally:
             plan.task = None
         return (http1.field(head.fields, b"connection") or b"").lower() != b"close"

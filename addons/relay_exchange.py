@@ -1,6 +1,6 @@
-"""One request through the relay: send it to a provider, wait within the rules.yaml
-``timeouts``, retry on ``retry-after``, fall back to the next target, and write one
-well-formed HTTP/1.1 answer back to mitmproxy (docs/faults.md).
+"""One request's exchange with its providers: send it, wait within the rules.yaml
+``timeouts``, retry on ``retry-after``, fall back to the next target, until there is one
+answer to give mitmproxy (docs/faults.md): a whole answer, a live 2xx stream, or a fault.
 
 The one rule that shapes it: **nothing is retried once a byte of the answer has left.**
 A target's answer is held until it is known to be usable: a whole answer is read to its
@@ -14,13 +14,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from addons import faults, http1
 from addons.faults import Fault
 from addons.relay_plan import Plan, Target
 from addons.stream_cut import JSONArrayCut, SSECut, StreamCut
-from addons.upstream_pool import Connection, Pool, host_header, origin_of
+from addons.upstream_pool import Connection, Pool, host_header
 
 MAX_RETRIES = 2  # of one target, each only when it asked with retry-after
 
@@ -63,42 +62,38 @@ class Answer:
 
 
 class Exchange:
-    def __init__(
-        self,
-        plan: Plan,
-        pool: Pool,
-        request: http1.RequestHead,
-        body: bytes,
-        writer: asyncio.StreamWriter,
-        silence: float,
-    ) -> None:
+    def __init__(self, plan: Plan, pool: Pool, silence: float) -> None:
         self._plan = plan
         self._pool = pool
-        self._request = request
-        self._body = body
-        self._writer = writer
         self._loop = asyncio.get_running_loop()
-        # mitmproxy closes a connection silent for its tcp_timeout; the relay answers
+        # mitmproxy closes a connection silent for its tcp_timeout; the gateway answers
         # before that, however many attempts the rules allow.
         self._deadline = self._loop.time() + silence
         self._silence = silence
         self._conn: Connection | None = None  # the upstream connection in use
 
-    async def run(self) -> None:
+    async def run(self) -> Answer | Fault:
+        """Try the targets until one answers for good. The answer's connection is left
+        open only for a live stream (``Answer.conn``); every other one is released."""
         try:
-            await self._run()
-        finally:
+            result = await self._run()
+        except BaseException:
             if self._conn is not None:
                 self._conn.close()
+            raise
+        if isinstance(result, Answer):
+            self._plan.served = result.target
+        else:
+            self._plan.fault = result
+        return result
 
-    async def _run(self) -> None:
+    async def _run(self) -> Answer | Fault:
         plan = self._plan
         target, retries, waited = plan.targets[0], 0, 0.0
         while True:
             result = await self._attempt(target)
             if isinstance(result, Answer) and not result.retryable:
-                await self._relay(result)
-                return
+                return result
             delay = result.retry_after if isinstance(result, Answer) else None
             retry = (
                 delay is not None
@@ -116,8 +111,9 @@ class Exchange:
             tried = len(plan.attempts)
             following = plan.next_target()  # notes the fallbacks it had to skip
             if following is None:
-                await self._give_up(result)
-                return
+                # No target is left: the last provider's own error goes to the caller as
+                # it is (translated by the gateway like any); a fault gets its own answer.
+                return result
             plan.attempts.insert(tried, note)
             target, retries = following, 0
 
@@ -127,12 +123,9 @@ class Exchange:
         return max(min(seconds, self._deadline - self._loop.time()), 0.0)
 
     async def _attempt(self, target: Target) -> Answer | Fault:
-        origin, path = origin_of(target.url)
-        if target.fields is None:
-            method, fields, body = self._request.method, self._request.fields, self._body
-        else:
-            method, fields, body = b"POST", target.fields, target.body
-        data = http1.request_bytes(method, path, host_header(origin), fields, body)
+        origin, method = target.origin, target.method
+        host = host_header(origin)
+        data = http1.request_bytes(method, target.path.encode(), host, target.fields, target.body)
         pooled = self._pool.take(origin)
         if pooled is not None:
             try:
@@ -212,41 +205,22 @@ class Exchange:
             answer.conn.close()
         self._conn = None
 
-    # ------------------------------------------------------------------ the answer
+    # ------------------------------------------------------------------ a live stream
 
-    async def _give_up(self, last: Answer | Fault) -> None:
-        """No target is left: the last provider's own error answer goes to the caller as
-        it is (translated by the gateway like any); a fault gets the gateway's answer."""
-        if isinstance(last, Answer):
-            await self._relay(last)
-            return
-        plan = self._plan
-        plan.fault = last
-        status, body = faults.answer(plan.client, last, plan.request_id)
-        fields = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        reason = HTTPStatus(status).phrase.encode()
-        self._writer.write(http1.response_head_bytes(status, reason, fields) + body)
-        await self._writer.drain()
+    async def stream(self, answer: Answer, writer: asyncio.StreamWriter) -> None:
+        """Pass a 2xx stream on to mitmproxy as it arrives, whole events at a time
+        (``stream_cut``), and end it with the in-stream error of its protocol if the
+        provider breaks off."""
+        self._conn = answer.conn
+        try:
+            writer.write(head_bytes(answer))
+            await self._stream(answer, writer)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
 
-    async def _relay(self, answer: Answer) -> None:
-        self._plan.served = answer.target
-        head = answer.head
-        fields = [(k, v) for k, v in head.fields if k not in http1.HOP_BY_HOP]
-        fields.append((b"x-gateway-provider", answer.target.provider.encode()))
-        if answer.content is not None:
-            fields.append((b"content-length", b"%d" % len(answer.content)))
-            self._writer.write(http1.response_head_bytes(head.status, head.reason, fields))
-            self._writer.write(answer.content)
-            await self._writer.drain()
-            return
-        fields.append((b"transfer-encoding", b"chunked"))
-        self._writer.write(http1.response_head_bytes(head.status, head.reason, fields))
-        await self._stream(answer)
-
-    async def _stream(self, answer: Answer) -> None:
-        """Pass the stream on as it arrives, whole events at a time (``stream_cut``), and
-        end it with the in-stream error of its protocol if the provider breaks off."""
-        target, writer = answer.target, self._writer
+    async def _stream(self, answer: Answer, writer: asyncio.StreamWriter) -> None:
+        target = answer.target
         encoding = http1.field(answer.head.fields, b"content-encoding")
         cut: StreamCut | None = None
         if encoding in (None, b"identity"):
@@ -288,6 +262,21 @@ class Exchange:
             writer.write(http1.chunk(tail))
         writer.write(http1.LAST_CHUNK)
         await writer.drain()
+
+
+def answer_fields(answer: Answer) -> http1.Fields:
+    """The provider's headers as the caller gets them: without hop-by-hop ones, and
+    naming the provider that served (docs/faults.md)."""
+    fields = [(k, v) for k, v in answer.head.fields if k not in http1.HOP_BY_HOP]
+    fields.append((b"x-gateway-provider", answer.target.provider.encode()))
+    return fields
+
+
+def head_bytes(answer: Answer) -> bytes:
+    """A live stream's status line and headers, for mitmproxy."""
+    fields = answer_fields(answer)
+    fields.append((b"transfer-encoding", b"chunked"))
+    return http1.response_head_bytes(answer.head.status, answer.head.reason, fields)
 
 
 def _describe(result: Answer | Fault) -> str:

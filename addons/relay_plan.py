@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl
 
 from addons.faults import Fault, Framing
 from addons.http1 import Fields
 from addons.rules import Timeouts
+from addons.upstream_pool import Origin, host_header
 from translators import ir
 
 
@@ -26,11 +28,11 @@ class Target:
     provider: str  # its rules.yaml name: the only way a caller or a log line names it
     model: str
     wire: ir.Protocol
-    url: str
-    # None for the first target: the request as mitmproxy sends it to the relay, so that
-    # what other addons changed after the gateway's request hook is honoured.
-    fields: Fields | None = None
-    body: bytes = b""
+    origin: Origin  # where to connect: scheme, host, port
+    path: str  # the request target: path and query
+    method: bytes
+    fields: Fields  # header names in lower case
+    body: bytes
     context: object = None  # the gateway's own record of this target; the relay never reads it
 
     @property
@@ -38,12 +40,16 @@ class Target:
         return f"{self.provider}/{self.model}"
 
     @property
+    def url(self) -> str:
+        return f"{self.origin[0]}://{host_header(self.origin).decode()}{self.path}"
+
+    @property
     def framing(self) -> Framing:
         """How a stream of this target is framed: Gemini streams a JSON array unless
         asked for SSE with ``alt=sse``."""
         if self.wire != "gemini":
             return "sse"
-        query = parse_qsl(urlsplit(self.url).query)
+        query = parse_qsl(self.path.partition("?")[2])
         return "sse" if ("alt", "sse") in query else "json_array"
 
 
@@ -67,7 +73,10 @@ class Plan:
     fault: Fault | None = None  # no provider answered: the gateway answered this fault itself
     error: str | None = None  # a relayed stream broke off (its in-stream error says this)
     attempts: list[str] = field(default_factory=list)  # what failed before the answer
-    task: asyncio.Task | None = None  # the relay task serving it, while it runs
+    # A 2xx stream waiting for mitmproxy to fetch it from the relay (a relay_exchange
+    # Answer), and the relay task passing it on.
+    live: Any = None
+    task: asyncio.Task | None = None
 
     def next_target(self) -> Target | None:
         """The next fallback that can serve this request, rendered; None when none is left."""

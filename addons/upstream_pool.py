@@ -12,7 +12,6 @@ import contextlib
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import certifi
 
@@ -21,16 +20,6 @@ Origin = tuple[str, str, int]  # scheme, host, port
 IDLE_SECONDS = 30.0  # below what providers' load balancers allow an idle connection
 MAX_IDLE_PER_ORIGIN = 32
 STREAM_LIMIT = 1 << 20  # the longest header block or chunk-size line accepted
-
-
-def origin_of(url: str) -> tuple[Origin, bytes]:
-    """The origin to connect to and the request target (path and query) of ``url``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (scheme, host, port), target.encode()
 
 
 def host_header(origin: Origin) -> bytes:
@@ -56,12 +45,14 @@ class Connection:
 class Pool:
     def __init__(self) -> None:
         self._idle: dict[Origin, list[Connection]] = {}
-        self.tls = tls_context(insecure=False, ca_file=None, ca_dir=None)
+        self.tls: ssl.SSLContext | None = None  # set by the relay's configure, or on first use
 
     async def connect(self, origin: Origin) -> Connection:
         """A new connection (TLS included for https). The caller bounds it in time."""
         scheme, host, port = origin
-        tls = self.tls if scheme == "https" else None
+        tls = None
+        if scheme == "https":
+            tls = self.tls = self.tls or tls_context(insecure=False, ca_file=None, ca_dir=None)
         reader, writer = await asyncio.open_connection(
             host, port, ssl=tls, server_hostname=host if tls else None, limit=STREAM_LIMIT
         )

@@ -7,6 +7,7 @@ a translation that loses text, a stop reason or a token count fails here.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import anthropic
@@ -282,8 +283,16 @@ def test_mid_stream_error_becomes_the_callers_stream_error(gateway, fakes, calle
         with pytest.raises(openai.APIError) as caught:
             list(stream)
         assert "Overloaded" in str(caught.value)
-        line = [x for x in gateway.log().splitlines() if "gateway {" in x and "Overloaded" in x]
-        assert line, "a stream that failed after its 200 must say so in the log line"
+        # The line is written once mitmproxy saw the stream's end, which may be just after
+        # the SDK raised on the error event.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            log = gateway.log().splitlines()
+            if [x for x in log if "gateway {" in x and "Overloaded" in x]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("a stream that failed after its 200 must say so in the log line")
     else:
         stream = gemini_client(gateway, "/gemini").models.generate_content_stream(
             model="claude-x", contents="hi"

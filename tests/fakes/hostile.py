@@ -55,10 +55,13 @@ class Hostile:
 
     @classmethod
     def reset(cls, frames: list[bytes] | None = None) -> Hostile:
-        """A TCP reset: at once (``frames`` None), or after a 200 stream's ``frames``."""
+        """A TCP reset: at once (``frames`` None), or a moment after a 200 stream's
+        ``frames`` (a reset discards what the peer has not read yet, so sooner would race
+        with the frames themselves)."""
         if frames is None:
             return cls(end="reset")
-        return cls(head=_stream_head("text/event-stream"), writes=_chunks(frames), end="reset")
+        head = _stream_head("text/event-stream")
+        return cls(head=head, writes=_chunks(frames), after=0.3, end="reset")
 
     @classmethod
     def close_mid_body(cls, body: bytes, status: int = 200) -> Hostile:

@@ -4,7 +4,9 @@ from it, without mitmproxy (tests/e2e/test_faults.py runs it inside mitmdump).""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import pytest
 from mitmproxy.test import tflow
@@ -29,21 +31,26 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
-def plan_for(url: str, **kwargs) -> Plan:
-    target = Target("prov", "m", "openai_chat", url)
-    return Plan("req-1", "openai_chat", False, Timeouts(**kwargs), [target])
+def plan_for(url: str, *, stream: bool = False, **timeouts) -> Plan:
+    body = b'{"model":"m"}'
+    fields = [(b"content-type", b"application/json"), (b"authorization", b"Bearer k")]
+    parts = urlsplit(url)
+    origin = (parts.scheme, parts.hostname or "", parts.port or 80)
+    target = Target("prov", "m", "openai_chat", origin, parts.path, b"POST", fields, body)
+    return Plan("req-1", "openai_chat", stream, Timeouts(**timeouts), [target])
 
 
 async def through_relay(relay: Relay, plan: Plan) -> tuple[bytes, tflow.HTTPFlow]:
-    """Hand a flow over and send its request to the relay as mitmproxy would."""
+    """The answer as mitmproxy would pass it on: set on the flow, or, for a live
+    stream, fetched from the relay's port with the flow's token."""
     flow = tflow.tflow()
-    assert relay.hand_over(flow, plan)
-    host, port = flow.request.host, flow.request.port
-    reader, writer = await asyncio.open_connection(host, port)
-    body = b'{"model":"m"}'
+    await relay.exchange(flow, plan)
+    if flow.response is not None:
+        return b"%d " % flow.response.status_code + flow.response.content, flow
+    reader, writer = await asyncio.open_connection(flow.request.host, flow.request.port)
     writer.write(
-        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n%s: %s\r\ncontent-length: %d\r\n\r\n%s"
-        % (TOKEN_HEADER.encode(), flow.id.encode(), len(body), body)
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n%s: %s\r\ncontent-length: 0\r\n\r\n"
+        % (TOKEN_HEADER.encode(), flow.id.encode())
     )
     head = await http1.read_response_head(reader)
     answer = await http1.BodyReader.of(reader, head, b"POST").read_all()
@@ -104,17 +111,20 @@ def test_the_silence_limit_bounds_every_wait():
     run(test)
 
 
-def test_a_caller_gone_stops_the_exchange_and_closes_the_provider_connection():
+def test_a_caller_gone_stops_the_stream_and_closes_the_provider_connection():
     closed = asyncio.Event()
 
-    async def slow(reader, writer):
+    async def stalls_after_one_event(reader, writer):
         await read_request(reader)
+        event = b"data: {}\n\n"
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        writer.write(b"%x\r\n%s\r\n" % (len(event), event))
         await reader.read()  # returns when the relay closes the connection
         closed.set()
 
     async def test(relay: Relay) -> None:
-        server, url = await upstream(slow)
-        plan = plan_for(url)
+        server, url = await upstream(stalls_after_one_event)
+        plan = plan_for(url, stream=True)
         task = asyncio.ensure_future(through_relay(relay, plan))
         while plan.task is None:
             await asyncio.sleep(0.01)
@@ -149,7 +159,8 @@ def test_the_flow_shows_the_provider_again_when_done():
 
     async def test(relay: Relay) -> None:
         server, url = await upstream(answer)
-        _, flow = await through_relay(relay, plan_for(url))
+        answer_, flow = await through_relay(relay, plan_for(url, stream=True))
+        assert answer_ == b"200 {}"
         assert relay.finish(flow) is not None
         assert flow.request.url == url and TOKEN_HEADER not in flow.request.headers
         server.close()
@@ -190,3 +201,24 @@ def test_interim_answers_are_skipped_and_chunked_bodies_read_with_trailers():
         return head.status, body, await reader.read(4)
 
     assert asyncio.run(parse()) == (200, b"abcde", b"next")
+
+
+def test_the_relays_connections_send_at_once():
+    # asyncio sets TCP_NODELAY only on sockets whose protocol is TCP by name; without it a
+    # stream's first event waits for mitmproxy's delayed ACK (40 ms).
+    async def test(relay: Relay) -> None:
+        while relay._server is None:
+            await asyncio.sleep(0.01)
+        assert relay._server.sockets[0].proto == socket.IPPROTO_TCP
+
+    run(test)
+
+
+def test_through_an_upstream_proxy_mitmproxy_keeps_the_exchange():
+    async def test(relay: Relay) -> None:
+        flow = tflow.tflow()
+        flow.server_conn.via = ("http", ("proxy.internal", 3128))
+        await relay.exchange(flow, plan_for(flow.request.url))
+        assert flow.response is None and relay.plan(flow) is None
+
+    run(test)
