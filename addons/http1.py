@@ -126,16 +126,19 @@ async def read_response_head(reader: asyncio.StreamReader) -> ResponseHead:
 class BodyReader:
     """A response body in the pieces it arrives in. ``read`` returns b"" at its end and
     raises ``asyncio.IncompleteReadError`` (or ``ConnectionError``) when the connection
-    ends before the framing does."""
+    ends before the framing does. A chunked body is read as the socket delivers it, not
+    chunk by chunk: events that arrive together go on together, in one write."""
 
-    __slots__ = ("_chunked", "_done", "_left", "_reader", "complete")
+    __slots__ = ("_chunks", "_done", "_left", "_reader", "complete")
 
     def __init__(self, reader: asyncio.StreamReader, *, chunked: bool, length: int | None):
         self._reader = reader
-        self._chunked = chunked
+        self._chunks = ChunkedDecoder() if chunked else None
         self._left = length  # content-length still to read; None: chunked or until close
         self._done = length == 0
-        self.complete = length is not None or chunked  # the end can be told from a cut
+        # Whether the end can be told from a cut, and nothing came after it: only then
+        # may the connection carry another request.
+        self.complete = length is not None or chunked
 
     @classmethod
     def of(cls, reader: asyncio.StreamReader, head: ResponseHead, method: bytes) -> BodyReader:
@@ -153,8 +156,8 @@ class BodyReader:
     async def read(self) -> bytes:
         if self._done:
             return b""
-        if self._chunked:
-            return await self._read_chunk()
+        if self._chunks is not None:
+            return await self._read_chunked(self._chunks)
         if self._left is None:  # until the connection closes
             data = await self._reader.read(READ_SIZE)
             self._done = not data
@@ -166,27 +169,79 @@ class BodyReader:
         self._done = self._left == 0
         return data
 
-    async def _read_chunk(self) -> bytes:
-        line = await self._reader.readuntil(b"\r\n")
-        try:
-            size = int(line.split(b";", 1)[0], 16)
-        except ValueError:
-            raise ProtocolError("malformed chunk size") from None
-        if size == 0:
-            while await self._reader.readuntil(b"\r\n") != b"\r\n":
-                pass  # trailers
-            self._done = True
-            return b""
-        data = await self._reader.readexactly(size + 2)
-        if data[-2:] != b"\r\n":
-            raise ProtocolError("malformed chunk")
-        return data[:-2]
+    async def _read_chunked(self, chunks: ChunkedDecoder) -> bytes:
+        while True:
+            data = await self._reader.read(READ_SIZE)
+            if not data:
+                raise asyncio.IncompleteReadError(b"", None)
+            payload = chunks.feed(data)
+            if chunks.done:
+                self._done = True
+                self.complete = not chunks.excess
+            if payload or self._done:
+                return payload
 
     async def read_all(self) -> bytes:
         parts: list[bytes] = []
         while chunk := await self.read():
             parts.append(chunk)
         return b"".join(parts)
+
+
+_SIZE, _DATA, _CRLF, _TRAILER = range(4)
+_MAX_LINE = 4096
+
+
+class ChunkedDecoder:
+    """Chunked transfer coding, sans I/O: raw bytes in, split anywhere; payload out."""
+
+    __slots__ = ("_buf", "_left", "_state", "done", "excess")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._state = _SIZE
+        self._left = 0
+        self.done = False
+        self.excess = False  # bytes came after the end of the body
+
+    def feed(self, data: bytes) -> bytes:
+        buf = self._buf + data if self._buf else data
+        out: list[bytes] = []
+        pos, size = 0, len(buf)
+        while pos < size and not self.done:
+            if self._state == _DATA:
+                take = min(self._left, size - pos)
+                out.append(buf[pos : pos + take])
+                pos += take
+                self._left -= take
+                if not self._left:
+                    self._state = _CRLF
+                continue
+            if self._state == _CRLF:
+                if size - pos < 2:
+                    break
+                if buf[pos : pos + 2] != b"\r\n":
+                    raise ProtocolError("malformed chunk")
+                pos += 2
+                self._state = _SIZE
+                continue
+            end = buf.find(b"\r\n", pos)
+            if end < 0:
+                if size - pos > _MAX_LINE:
+                    raise ProtocolError("chunk line too long")
+                break
+            line, pos = buf[pos:end], end + 2
+            if self._state == _TRAILER:
+                self.done = not line
+                continue
+            try:
+                self._left = int(line.split(b";", 1)[0], 16)
+            except ValueError:
+                raise ProtocolError("malformed chunk size") from None
+            self._state = _DATA if self._left else _TRAILER
+        self.excess = self.done and pos < size
+        self._buf = buf[pos:] if not self.done else b""
+        return b"".join(out) if len(out) != 1 else out[0]
 
 
 def request_bytes(method: bytes, target: bytes, host: bytes, fields: Fields, body: bytes) -> bytes:

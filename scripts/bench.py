@@ -233,6 +233,64 @@ def stream_first_bytes(
     }
 
 
+def stream_cpu(
+    runs: dict[str, tuple[str, dict]],
+    headers: dict,
+    fake: FakeUpstream,
+    count: int,
+    pids: dict[str, int],
+    deltas: int,
+) -> dict[str, float]:
+    """The proxy's CPU time per streamed event, on streams of ``deltas`` text events sent
+    as fast as the upstream can: the per-chunk cost of passing a stream on."""
+    frames = [
+        b"event: message_start\ndata: "
+        + orjson.dumps(
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 5, "output_tokens": 1},
+                },
+            }
+        )
+        + b"\n\n",
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n',
+    ]
+    frames += [
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":"token%d "}}\n\n' % i
+        for i in range(deltas)
+    ]
+    frames += [
+        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":'
+        b'"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}\n\n' % deltas,
+        b'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ]
+    cpu: dict[str, float] = dict.fromkeys(pids, 0.0)
+    with httpx.Client(timeout=30) as client:
+        for _ in range(count):
+            for name, (url, body) in runs.items():
+                if name not in pids:
+                    continue
+                fake.enqueue(Reply.sse(frames))
+                before = cpu_ns(pids[name])
+                with client.stream("POST", url, json=body, headers=headers) as r:
+                    for _ in r.iter_raw():
+                        pass
+                time.sleep(0.0005)
+                cpu[name] += (cpu_ns(pids[name]) - before) / 1e3
+    return {name: total / count / len(frames) for name, total in cpu.items()}
+
+
 STREAM_DELAY = 0.02
 
 
@@ -322,6 +380,12 @@ def bench_end_to_end(count: int, concurrency: int, baseline: Path | None) -> Non
         print(f"  {'':40} {'first byte':>10} {'total':>9}")
         for name, (ttfb, total) in first.items():
             print(f"  {name:40} {ttfb:7.2f} ms {total:6.1f} ms")
+        if pids:
+            per_event = stream_cpu(streamed, auth, fakes["anthropic"], 20, pids, 200)
+            print("\nproxy CPU per streamed event, streams of 200 text events:")
+            print("  (bare mitmdump buffers the stream: it does not pass it on event by event)")
+            for name, us in per_event.items():
+                print(f"  {name:40} {us:7.1f} µs")
     finally:
         for gw in gateways.values():
             gw.stop()

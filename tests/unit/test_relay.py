@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mitmproxy.test import tflow
 
 from addons import http1
@@ -189,18 +191,39 @@ def test_a_response_head_that_is_not_http(raw, error):
         asyncio.run(parse())
 
 
-def test_interim_answers_are_skipped_and_chunked_bodies_read_with_trailers():
-    async def parse() -> tuple[int, bytes, bytes]:
+@pytest.mark.parametrize("after", [b"", b"unasked"])
+def test_interim_answers_are_skipped_and_chunked_bodies_read_with_trailers(after):
+    async def parse() -> tuple[int, bytes, bool]:
         reader = asyncio.StreamReader()
         reader.feed_data(
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
-            b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\nnext"
+            b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\n" + after
         )
         head = await http1.read_response_head(reader)
-        body = await http1.BodyReader.of(reader, head, b"POST").read_all()
-        return head.status, body, await reader.read(4)
+        body = http1.BodyReader.of(reader, head, b"POST")
+        return head.status, await body.read_all(), body.complete
 
-    assert asyncio.run(parse()) == (200, b"abcde", b"next")
+    # Bytes after the body's end: the connection is not clean, and is not reused.
+    assert asyncio.run(parse()) == (200, b"abcde", not after)
+
+
+RAW = b"5\r\nhello\r\n1a;x=y\r\n" + b"z" * 26 + b"\r\n0\r\nt: 1\r\n\r\n"
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(RAW)), max_size=10))
+def test_any_split_of_a_chunked_body_decodes_the_same(cuts):
+    decoder = http1.ChunkedDecoder()
+    points = sorted(set(cuts))
+    pieces = [RAW[a:b] for a, b in zip([0, *points], [*points, len(RAW)], strict=True)]
+    assert b"".join(decoder.feed(p) for p in pieces) == b"hello" + b"z" * 26
+    assert decoder.done and not decoder.excess
+
+
+def test_a_chunked_body_that_is_not_chunked():
+    with pytest.raises(http1.ProtocolError):
+        http1.ChunkedDecoder().feed(b"zz\r\n")
+    with pytest.raises(http1.ProtocolError):
+        http1.ChunkedDecoder().feed(b"2\r\nabXX")
 
 
 def test_the_relays_connections_send_at_once():
