@@ -376,15 +376,15 @@ class Gateway:
 
     def _served_exchange(self, flow: http.HTTPFlow, ex: Exchange) -> Exchange:
         """Once the relay answered: the exchange of the target whose answer this is (a
-        fallback's has its own protocol and render context), or, for the gateway's own
-        answer to a fault, a local one: it is already in the caller's format."""
+        fallback's has its own protocol and render context), or, when no provider
+        answered, a local one: the gateway's own answer is in the caller's format."""
         plan = self._relay.plan(flow) if self._relay is not None else None
         if plan is None:
             return ex
-        if plan.fault is not None:
+        if plan.served is None:
             ex.kind = Kind.LOCAL
             return ex
-        served = plan.served.context if plan.served is not None else ex
+        served = plan.served.context
         if not isinstance(served, Exchange) or served is ex:
             return ex
         self._live[flow.id] = served

@@ -29,6 +29,7 @@ from addons.faults import Fault
 from addons.relay_exchange import Abort, Exchange, answer_fields
 from addons.relay_plan import Plan
 from addons.upstream_pool import STREAM_LIMIT, Pool, tls_context
+from translators import convert, ir
 
 log = logging.getLogger("gateway")
 
@@ -53,7 +54,7 @@ class Relay:
     (``plan``, ``finish``)."""
 
     def __init__(self) -> None:
-        self._plans: dict[str, Plan] = {}  # by token, from hand-over to the gateway's last hook
+        self._plans: dict[str, Plan] = {}  # by flow id, until the gateway's last hook for it
         self._pool = Pool()
         self._address: str | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -101,7 +102,16 @@ class Relay:
         if self._address is None or flow.server_conn.via is not None:
             return
         self._plans[flow.id] = plan  # a random uuid: no other client can guess it
-        result = await Exchange(plan, self._pool, self._silence).run()
+        try:
+            result = await Exchange(plan, self._pool, self._silence).run()
+        except Exception:
+            # A bug must not leave the request to mitmproxy's own path and its HTML page.
+            log.exception("gateway %s: the exchange with the provider failed", plan.request_id)
+            plan.error = f"The gateway failed to handle this request (request {plan.request_id})."
+            err = ir.Error(kind="api_error", status=500, message=plan.error)
+            status, body = convert.render_error(plan.client, err)
+            flow.response = http.Response.make(status, body, {"content-type": "application/json"})
+            return
         if isinstance(result, Fault):
             status, body = faults.answer(plan.client, result, plan.request_id)
             flow.response = http.Response.make(status, body, {"content-type": "application/json"})

@@ -240,9 +240,10 @@ def stream_cpu(
     count: int,
     pids: dict[str, int],
     deltas: int,
+    delay: float,
 ) -> dict[str, float]:
     """The proxy's CPU time per streamed event, on streams of ``deltas`` text events sent
-    as fast as the upstream can: the per-chunk cost of passing a stream on."""
+    ``delay`` apart (0: as fast as the upstream can, so that many arrive together)."""
     frames = [
         b"event: message_start\ndata: "
         + orjson.dumps(
@@ -281,7 +282,7 @@ def stream_cpu(
             for name, (url, body) in runs.items():
                 if name not in pids:
                     continue
-                fake.enqueue(Reply.sse(frames))
+                fake.enqueue(Reply.sse(frames, delay=delay))
                 before = cpu_ns(pids[name])
                 with client.stream("POST", url, json=body, headers=headers) as r:
                     for _ in r.iter_raw():
@@ -292,6 +293,7 @@ def stream_cpu(
 
 
 STREAM_DELAY = 0.02
+STREAM_GAP = 0.002  # between the events of a stream measured for CPU: each arrives alone
 
 
 def p99(values: list[float]) -> float:
@@ -381,11 +383,14 @@ def bench_end_to_end(count: int, concurrency: int, baseline: Path | None) -> Non
         for name, (ttfb, total) in first.items():
             print(f"  {name:40} {ttfb:7.2f} ms {total:6.1f} ms")
         if pids:
-            per_event = stream_cpu(streamed, auth, fakes["anthropic"], 20, pids, 200)
+            fake = fakes["anthropic"]
+            spaced = stream_cpu(streamed, auth, fake, 10, pids, 200, STREAM_GAP)
+            burst = stream_cpu(streamed, auth, fake, 10, pids, 200, 0.0)
             print("\nproxy CPU per streamed event, streams of 200 text events:")
-            print("  (bare mitmdump buffers the stream: it does not pass it on event by event)")
-            for name, us in per_event.items():
-                print(f"  {name:40} {us:7.1f} µs")
+            print(f"  {'':40} {f'{STREAM_GAP * 1000:g} ms apart':>14} {'all at once':>12}")
+            for name in spaced:
+                print(f"  {name:40} {spaced[name]:11.1f} µs {burst[name]:9.1f} µs")
+            print("  (bare mitmdump buffers a stream: it does not pass it on event by event)")
     finally:
         for gw in gateways.values():
             gw.stop()

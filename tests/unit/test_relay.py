@@ -245,3 +245,24 @@ def test_through_an_upstream_proxy_mitmproxy_keeps_the_exchange():
         assert flow.response is None and relay.plan(flow) is None
 
     run(test)
+
+
+def test_a_bug_in_the_exchange_is_a_500_in_the_callers_format_not_mitmproxys_page():
+    def broken_prepare(name: str) -> Target:
+        raise RuntimeError("bug")
+
+    async def test(relay: Relay) -> None:
+        with socket.socket() as s:  # a port nothing listens on: the first target fails
+            s.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{s.getsockname()[1]}/v1/chat/completions"
+        plan = plan_for(url)
+        plan.fallbacks, plan.prepare = ["other/m"], broken_prepare
+        flow = tflow.tflow()
+        await relay.exchange(flow, plan)
+        assert flow.response is not None and flow.response.status_code == 500
+        assert b"The gateway failed to handle this request (request req-1)" in (
+            flow.response.content or b""
+        )
+        assert plan.served is None and plan.error
+
+    run(test)
