@@ -22,6 +22,7 @@ from addons.metrics import GatewayMetrics  # noqa: E402
 from addons.models import ModelList  # noqa: E402
 from addons.ops_endpoints import OpsEndpoints  # noqa: E402
 from addons.passthrough import Passthrough  # noqa: E402
+from addons.relay import Relay  # noqa: E402
 from addons.responses_state import ResponsesState  # noqa: E402
 from addons.rules_file import RulesFile  # noqa: E402
 
@@ -32,6 +33,7 @@ state = ResponsesState()
 metrics = GatewayMetrics()
 keys = GatewayKeys(rules_file, listeners=(metrics.observe,))
 originals = KeepOriginals()
+relay = Relay()
 addons = [
     rules_file,
     state,
@@ -41,8 +43,9 @@ addons = [
     keys,
     ModelList(rules_file),  # answers model lists before the gateway sees them
     Passthrough(rules_file),  # /p/{provider}/...: claimed before the gateway sees it
+    relay,
     originals,  # before the gateway: sees bodies before translation
-    Gateway(rules_file, state, listeners=(metrics.observe, keys.record_usage)),
+    Gateway(rules_file, state, listeners=(metrics.observe, keys.record_usage), relay=relay),
     KeepStreams(originals),  # after the gateway: wraps the stream callable it set
     LLMViewAddon(),
 ]

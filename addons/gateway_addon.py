@@ -23,15 +23,18 @@ from addons import (
     answers,
     body_limit,
     embeddings,
+    faults,
     flow_notes,
     intercept,
     keys_config,
     observability,
+    relay_plan,
     responses_state,
     routes,
     token_counts,
     upstream,
 )
+from addons.relay import Relay
 from addons.responses_state import ResponsesState
 from addons.rules import Resolution, Rules
 from addons.rules_file import RulesFile
@@ -81,6 +84,7 @@ class Exchange:
     key: str | None = None  # the gateway key's name (never the key)
     first_byte: float | None = None  # when the first byte left for the caller
     upstream_status: int | None = None  # the provider's own status, before translation
+    upstream_plan: relay_plan.Plan | None = None  # for the relay, which talks to the provider
 
 
 class Gateway:
@@ -92,11 +96,14 @@ class Gateway:
         rules_file: RulesFile,
         state: ResponsesState,
         listeners: Sequence[observability.ExchangeListener] = (),
+        relay: Relay | None = None,
     ) -> None:
         self._rules_file = rules_file
         self._state = state
         self._live: dict[str, Exchange] = {}
         self._listeners = tuple(listeners)  # told of every exchange logged (metrics, limits)
+        # Owns the exchange with the provider: timeouts, faults, fallbacks (docs/faults.md).
+        self._relay = relay
 
     def _rules(self) -> Rules:
         # A method, not a property: mitmproxy getattr()s every attribute of an addon.
@@ -180,6 +187,8 @@ class Gateway:
             flow.metadata["gateway"]["dropped"] = list(ex.dropped)
         if host:
             flow.metadata["gateway"]["intercepted_host"] = host
+        if ex.upstream_plan is not None and self._relay is not None:
+            await self._relay.exchange(flow, ex.upstream_plan)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Decide streaming before the body arrives: the headers leave when this hook
@@ -188,6 +197,7 @@ class Gateway:
         response = flow.response
         if ex is None or response is None:
             return
+        ex = self._served_exchange(flow, ex)
         response.headers["x-request-id"] = ex.request_id
         ex.upstream_status = response.status_code  # ops: upstream errors by provider
         if ex.dropped:
@@ -209,6 +219,7 @@ class Gateway:
         """Translate buffered answers and errors (streams are done by now), keep a
         Responses answer the gateway owns the state of, and log."""
         ex = self._live.pop(flow.id, None)
+        plan = self._relay.finish(flow) if self._relay is not None else None
         if ex is None or flow.response is None:
             return
         response = flow.response
@@ -219,7 +230,8 @@ class Gateway:
                 response.content = upstream.scrub(raw, ex.credential)
         if ex.translator is not None:
             ex.usage = ex.translator.usage
-        elif ex.plan is not None:
+        elif ex.plan is not None and ex.kind is not Kind.LOCAL:
+            # (LOCAL: no provider answered, the relay's fault answer is the caller's already)
             _answer_plan(response, ex)  # sets ex.usage from the answer it parsed
         elif _whole_passthrough_answer(response, ex):
             assert ex.wire is not None
@@ -231,16 +243,18 @@ class Gateway:
         if ex.turn is not None and ex.kind is Kind.TRANSLATED:
             await self._finish_turn(response, ex)
         # A stream that failed after its 200 went out must not log as a success.
-        self._log(ex, response.status_code, ex.translator.error if ex.translator else None)
-        _annotate(flow, ex, response.status_code, ex.translator.error if ex.translator else None)
+        error = ex.translator.error if ex.translator else None
+        self._log(ex, response.status_code, error or _relay_error(plan), plan)
+        _annotate(flow, ex, response.status_code, error or _relay_error(plan))
 
     def error(self, flow: http.HTTPFlow) -> None:
         """The upstream or the client went away: log it, and forget the exchange."""
         ex = self._live.pop(flow.id, None)
+        plan = self._relay.finish(flow, caller_gone=True) if self._relay is not None else None
         if ex is not None:
             message = flow.error.msg if flow.error else "unknown error"
-            self._log(ex, "error", message)
-            _annotate(flow, ex, "error", message)
+            self._log(ex, "error", _relay_error(plan) or message, plan)
+            _annotate(flow, ex, "error", _relay_error(plan) or message)
 
     async def _answer_state(self, flow: http.HTTPFlow, path: responses_state.StatePath) -> None:
         """A Responses state path, answered from the gateway's store. A native path for
@@ -323,6 +337,8 @@ class Gateway:
         if counting:
             ex.wire = token_counts.count_wire(res)
         credential = upstream.caller_credential(flow.request.headers, flow.request.query.get("key"))
+        # Fallbacks are rendered from the caller's request as it came, if they are needed.
+        original = flow.request.copy() if res.fallbacks and self._relay is not None else None
         if ex.wire == ex.route.client:
             query = _pass_through(flow, ex, body, raw, model, res)
         elif counting:
@@ -336,6 +352,8 @@ class Gateway:
             _translate_request(flow, ex, body, model, res, key)
             query = None
         _address_upstream(flow, ex, res, credential, query)
+        if self._relay is not None:
+            ex.upstream_plan = self._plan(flow, ex, res, original, model, credential)
 
     def _embed(self, flow: http.HTTPFlow, ex: Exchange, body: dict) -> None:
         """Embeddings (addons/embeddings.py): resolved and credentialed like a generate
@@ -467,7 +485,97 @@ class Gateway:
                 code="400",
             )
 
-    def _log(self, ex: Exchange, status: int | str, error: str | None = None) -> None:
+    # ------------------------------------------------- the relay (docs/faults.md)
+
+    def _plan(
+        self,
+        flow: http.HTTPFlow,
+        ex: Exchange,
+        res: Resolution,
+        original: http.Request | None,
+        model: str,
+        credential: str | None,
+    ) -> relay_plan.Plan:
+        """What the relay needs to talk to the provider: the first target is the request
+        as rewritten above; a fallback is rendered only when the relay needs it."""
+        first = _target(flow.request, ex)
+        plan = relay_plan.Plan(
+            ex.request_id, ex.route.client, ex.stream, self._rules().timeouts, [first]
+        )
+        if original is not None:
+            plan.fallbacks = list(res.fallbacks)
+            plan.retry_wait = plan.timeouts.retry_wait
+            plan.prepare = lambda name: self._fallback(flow, original, ex, model, credential, name)
+        return plan
+
+    def _fallback(
+        self,
+        flow: http.HTTPFlow,
+        original: http.Request,
+        ex: Exchange,
+        model: str,
+        credential: str | None,
+        name: str,
+    ) -> relay_plan.Target | None:
+        """The caller's request rendered for the fallback ``name`` (``provider/model``) by
+        the same steps as the first target, on a scratch copy; None when that target
+        cannot serve it: a native route never converts, and the target's protocol may
+        not express a field the caller sent."""
+        res = self._rules().resolve(name)
+        if res is None:
+            return None
+        fex = Exchange(request_id=ex.request_id, route=ex.route, started=ex.started)
+        fex.provider, fex.upstream_model = res.provider.name, res.model
+        fex.wire = upstream.wire_protocol(res.provider.protocol, ex.route.client, res.api)
+        if ex.route.kind == "native" and fex.wire != ex.route.client:
+            return None
+        scratch = http.HTTPFlow(flow.client_conn, flow.server_conn)
+        scratch.request = original.copy()
+        raw = scratch.request.get_content(strict=False) or b""
+        try:
+            body = convert.load_json(raw)
+            if fex.wire == ex.route.client:
+                query = _pass_through(scratch, fex, body, raw, model, res)
+            else:
+                _translate_request(scratch, fex, body, model, res, None)
+                query = None
+        except TranslationError as e:
+            log.info("gateway %s: fallback %s skipped: %s", ex.request_id, name, e.message)
+            return None
+        _address_upstream(scratch, fex, res, credential, query)
+        return _target(scratch.request, fex)
+
+    def _served_exchange(self, flow: http.HTTPFlow, ex: Exchange) -> Exchange:
+        """Once the relay answered: the exchange of the target whose answer this is (a
+        fallback's has its own protocol and render context), or, when no provider
+        answered, a local one: the gateway's own answer is in the caller's format."""
+        plan = self._relay.plan(flow) if self._relay is not None else None
+        if plan is None:
+            return ex
+        if plan.served is None:
+            ex.kind = Kind.LOCAL
+            return ex
+        served = plan.served.context
+        if not isinstance(served, Exchange) or served is ex:
+            return ex
+        self._live[flow.id] = served
+        if "gateway" in flow.metadata:
+            flow.metadata["gateway"].update(
+                provider=served.provider,
+                upstream_model=served.upstream_model,
+                upstream_protocol=served.wire,
+                kind=served.kind.value,
+                translated=served.kind is Kind.TRANSLATED,
+            )
+        return served
+
+    def _log(
+        self,
+        ex: Exchange,
+        status: int | str,
+        error: str | None = None,
+        plan: relay_plan.Plan | None = None,
+    ) -> None:
         record = observability.log_exchange(
             request_id=ex.request_id,
             route=ex.route.name,
@@ -483,6 +591,7 @@ class Gateway:
             ttft_ms=(ex.first_byte - ex.started) * 1000 if ex.first_byte is not None else None,
             key=ex.key,
             upstream_status=ex.upstream_status,
+            attempts=plan.attempts if plan is not None else None,
         )
         for listener in self._listeners:
             try:
@@ -659,7 +768,7 @@ def _start_translated_stream(response: http.Response, ex: Exchange) -> None:
     json_array = ex.ctx.framing == "json_array"
     response.headers["content-type"] = "application/json" if json_array else "text/event-stream"
     response.headers["cache-control"] = "no-cache"
-    response.stream = _stream_callable(translator, ex.request_id)
+    response.stream = _stream_callable(translator, ex.request_id, client=ex.route.client)
 
 
 class GuardRefusal(TranslationError):
@@ -676,7 +785,9 @@ class MethodNotAllowed(TranslationError):
         )
 
 
-def _stream_callable(translator: convert.StreamTranslator, request_id: str):
+def _stream_callable(
+    translator: convert.StreamTranslator, request_id: str, *, client: ir.Protocol | None = None
+):
     """mitmproxy calls this once per upstream chunk and once with b"" at the end.
 
     An exception escaping it would leave the caller hanging with headers sent, so every
@@ -695,6 +806,8 @@ def _stream_callable(translator: convert.StreamTranslator, request_id: str):
                 )
             except Exception:  # the renderer itself is broken: nothing more can be said
                 out = b""
+        if not chunk and client is not None:
+            out = faults.close_failed_stream(client, out, translator.error is not None)
         return out if out or not chunk else []
 
     return on_chunk
@@ -713,6 +826,30 @@ def _first_byte_timer(ex: Exchange, stream: bool | StreamCallable) -> StreamCall
         return out
 
     return on_chunk
+
+
+def _target(request: http.Request, ex: Exchange) -> relay_plan.Target:
+    """A target for the relay: the request as rewritten for ``ex``'s provider."""
+    assert ex.wire is not None
+    return relay_plan.Target(
+        ex.provider,
+        ex.upstream_model,
+        ex.wire,
+        (request.scheme, request.host, request.port),
+        request.path,
+        request.method.encode(),
+        [(name.lower(), value) for name, value in request.headers.fields],
+        request.raw_content or b"",
+        context=ex,
+    )
+
+
+def _relay_error(plan: relay_plan.Plan | None) -> str | None:
+    """What the relay saw go wrong, naming the provider: a fault it answered itself, or
+    a stream that broke off."""
+    if plan is None:
+        return None
+    return str(plan.fault) if plan.fault is not None else plan.error
 
 
 def _addressed_to_gateway(flow: http.HTTPFlow) -> bool:

@@ -67,6 +67,7 @@ def log_exchange(
     ttft_ms: float | None = None,
     key: str | None = None,
     upstream_status: int | None = None,
+    attempts: list[str] | None = None,
 ) -> ExchangeRecord:
     """``notes``: fields a companion endpoint adds (``tokens_estimated``, ``counted``)."""
     record: dict[str, object] = {
@@ -91,6 +92,8 @@ def log_exchange(
         record["ttft_ms"] = round(ttft_ms, 1)
     if key is not None:
         record["key"] = key
+    if attempts:
+        record["attempts"] = attempts  # what failed before the answer (docs/faults.md)
     line = orjson.dumps(record).decode()
     log.info("gateway %s", line, extra={EXCHANGE_LINE: line})
     return ExchangeRecord(

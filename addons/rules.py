@@ -88,6 +88,8 @@ class ModelRule:
     structured_output: StructuredOutput = "native"
     api: OpenAIApi | None = None  # overrides the provider's ``api`` for these models
     strict: bool = False  # refuse what would be dropped (DESIGN principle 8)
+    # ``provider/model`` targets tried in order when this one fails before answering.
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ class Resolution:
     structured_output: StructuredOutput = "native"
     api: OpenAIApi = "chat"
     strict: bool = False
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,19 @@ class StoreConfig:
     url: str | None = None
     retention_seconds: float | None = DEFAULT_RETENTION_SECONDS
     max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """``timeouts:`` in rules.yaml, in seconds (docs/faults.md): opening a connection to a
+    provider, waiting for the first byte of its answer, the longest silence inside an
+    answer, and, for a model rule with fallbacks, the most the gateway waits in all on
+    ``retry-after`` before it moves on."""
+
+    connect: float = 10.0
+    first_byte: float = 300.0
+    idle: float = 120.0
+    retry_wait: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +143,7 @@ class Rules:
     keys: tuple[GatewayKey, ...] = ()
     limits_store: str | None = None  # limits.store: a redis:// URL, else in the process
     intercept: tuple[str, ...] = tuple(INTERCEPT_HOSTS)  # official hosts served as routes
+    timeouts: Timeouts = Timeouts()
 
     def resolve(self, model: str) -> Resolution | None:
         """``provider/model`` always wins; otherwise the first matching glob."""
@@ -144,6 +161,7 @@ class Rules:
                     rule.structured_output,
                     rule.api or provider.api,
                     rule.strict,
+                    rule.fallbacks,
                 )
         return None
 
@@ -170,12 +188,14 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
         "limits",
         "keys",
         "intercept",
+        "timeouts",
     }
     if unknown:
         raise RulesError(
             source,
             sorted(unknown)[0],
-            "unknown key (expected providers, models, routes, store, limits, keys, intercept)",
+            "unknown key (expected providers, models, routes, store, limits, keys, intercept, "
+            "timeouts)",
         )
     providers = _parse_providers(data.get("providers"), source, env)
     models = _parse_models(data.get("models", []), source, providers)
@@ -184,8 +204,17 @@ def parse_rules(text: str, source: str, env: Mapping[str, str]) -> Rules:
     max_body_bytes = _parse_limits(data.get("limits"), source)
     keys, limits_store = _parse_keys_and_limits_store(data, source, env)
     intercept = _parse_intercept(data.get("intercept", list(INTERCEPT_HOSTS)), source)
+    timeouts = _parse_timeouts(data.get("timeouts"), source)
     return Rules(
-        providers, models, routes, store, max_body_bytes, keys, limits_store, intercept=intercept
+        providers,
+        models,
+        routes,
+        store,
+        max_body_bytes,
+        keys,
+        limits_store,
+        intercept=intercept,
+        timeouts=timeouts,
     )
 
 
@@ -286,6 +315,7 @@ def _parse_models(
             "structured_output",
             "api",
             "strict",
+            "fallbacks",
         }
         if unknown:
             raise RulesError(source, f"{key}.{sorted(unknown)[0]}", "unknown key")
@@ -313,8 +343,33 @@ def _parse_models(
         strict = entry.get("strict", False)
         if not isinstance(strict, bool):
             raise RulesError(source, f"{key}.strict", "must be true or false")
-        rules.append(ModelRule(match, provider, model, max_tokens, structured, api, strict))
+        fallbacks = _parse_fallbacks(entry.get("fallbacks"), source, f"{key}.fallbacks", providers)
+        rules.append(
+            ModelRule(match, provider, model, max_tokens, structured, api, strict, fallbacks)
+        )
     return tuple(rules)
+
+
+def _parse_fallbacks(
+    raw: Any, source: str, key: str, providers: Mapping[str, Provider]
+) -> tuple[str, ...]:
+    """``[provider/model, ...]``: each names a configured provider, so a typo is caught at
+    start-up and not on the day the first target fails."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RulesError(source, key, "must be a list of provider/model targets")
+    targets = []
+    for i, target in enumerate(raw):
+        target = _string(target, source, f"{key}[{i}]")
+        name, sep, model = target.partition("/")
+        if not sep or not model:
+            raise RulesError(source, f"{key}[{i}]", f"must be provider/model (got {target!r})")
+        if name not in providers:
+            known = ", ".join(sorted(providers))
+            raise RulesError(source, f"{key}[{i}]", f"no provider named {name!r} (known: {known})")
+        targets.append(target)
+    return tuple(targets)
 
 
 def _parse_routes(raw: Any, source: str) -> Routes:
@@ -435,6 +490,36 @@ def _parse_intercept(raw: Any, source: str) -> tuple[str, ...]:
             )
         hosts.append(host)
     return tuple(hosts)
+
+
+def _parse_timeouts(raw: Any, source: str) -> Timeouts:
+    """``timeouts: {connect, first_byte, idle, retry_wait}``, each optional, in seconds."""
+    if raw is None:
+        return Timeouts()
+    if not isinstance(raw, dict):
+        raise RulesError(
+            source, "timeouts", "must be a mapping with connect, first_byte, idle, retry_wait"
+        )
+    unknown = set(raw) - {"connect", "first_byte", "idle", "retry_wait"}
+    if unknown:
+        raise RulesError(source, f"timeouts.{sorted(unknown)[0]}", "unknown key")
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        # retry_wait may be 0 (never wait); a zero timeout would fail every request.
+        low = 0 if name == "retry_wait" else _MIN_SECONDS
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= _MAX_SECONDS:
+            raise RulesError(
+                source,
+                f"timeouts.{name}",
+                f"must be a number of seconds from {low} to {_MAX_SECONDS} (got {value!r})",
+            )
+        values[name] = float(value)
+    return Timeouts(**values)
+
+
+_MIN_SECONDS = 0.01
+_MAX_SECONDS = 3600
 
 
 def _string(value: Any, source: str, key: str) -> str:

@@ -118,7 +118,10 @@ class Gateway:
             self.process.kill()
 
 
-def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
+def start_gateway(
+    rules_path: Path, log_path: Path, *extra: str, script: Path | None = None
+) -> Gateway:
+    """``script``: another checkout's addons/gateway.py (``scripts/bench --baseline``)."""
     port = free_port()
     env = dict(os.environ, GW_TEST_OPENAI_KEY=OPENAI_KEY, GW_TEST_GEMINI_KEY=GEMINI_KEY)
     env.update(GATEWAY_KEYS)
@@ -128,7 +131,7 @@ def start_gateway(rules_path: Path, log_path: Path, *extra: str) -> Gateway:
         [
             MITMDUMP,
             "-s",
-            str(ROOT / "addons" / "gateway.py"),
+            str(script or ROOT / "addons" / "gateway.py"),
             "--set",
             f"rules={rules_path}",
             "--set",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from mitmproxy import http, io
 
+from tests.e2e.faults_support import fault_rules
 from tests.fakes import FakeUpstream
 from tests.harness import (
     CALLER_KEY,
@@ -74,6 +75,20 @@ def rules_path(fakes: dict[str, FakeUpstream], tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def gateway(rules_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     gw = start_gateway(rules_path, tmp_path_factory.mktemp("gw") / "mitmdump.log")
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_gateway(
+    fakes: dict[str, FakeUpstream], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway of its own for the fault and fallback tests (tests/e2e/test_faults*.py):
+    small timeouts, unreachable providers and fallbacks, leaving the shared rules alone."""
+    folder = tmp_path_factory.mktemp("faults")
+    rules = folder / "rules.yaml"
+    rules.write_text(fault_rules(fakes, str(folder / "state.sqlite3")))
+    gw = start_gateway(rules, folder / "mitmdump.log")
     yield gw
     gw.stop()
 

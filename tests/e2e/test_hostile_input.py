@@ -114,7 +114,8 @@ def test_bytes_that_are_not_a_json_object_are_a_400(gateway, fakes, path, raw):
 def test_odd_headers_never_give_a_5xx_or_html(gateway, request_id, encoding):
     family, valid = ROUTES["/anthropic/v1/messages"]
     headers = {"content-encoding": encoding}
-    if request_id.isprintable() and request_id.isascii():
+    # A value the HTTP client itself refuses (surrounding white space) is not sent.
+    if request_id.isprintable() and request_id.isascii() and request_id.strip() == request_id:
         headers["x-request-id"] = request_id
     answer = httpx.post(
         f"{gateway.url}/anthropic/v1/messages",

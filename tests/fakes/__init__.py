@@ -6,7 +6,8 @@ queued, like the real service: it checks credentials and the request body the wa
 provider does and answers with a spec example.
 """
 
+from tests.fakes.hostile import Hostile
 from tests.fakes.replies import Received, Reply
 from tests.fakes.server import FakeUpstream
 
-__all__ = ["FakeUpstream", "Received", "Reply"]
+__all__ = ["FakeUpstream", "Hostile", "Received", "Reply"]

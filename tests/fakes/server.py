@@ -18,6 +18,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.hostile import Hostile
 from tests.fakes.openai_responses import ResponsesMemory
 from tests.fakes.replies import Received, Reply, next_request_id, provider
 from tests.fakes.services import GEMINI_JSON, rejection, respond
@@ -34,7 +35,7 @@ class FakeUpstream:
         self.protocol = provider(protocol)
         self._address = (host, port)
         self._lock = threading.Lock()
-        self._queue: deque[Reply] = deque()
+        self._queue: deque[Reply | Hostile] = deque()
         self._received: list[Received] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -94,8 +95,9 @@ class FakeUpstream:
 
     # -- script and record -------------------------------------------------------------
 
-    def enqueue(self, *replies: Reply) -> None:
-        """Script the replies to the next requests, whatever their path, in order."""
+    def enqueue(self, *replies: Reply | Hostile) -> None:
+        """Script the replies to the next requests, whatever their path, in order (a
+        ``Hostile`` misbehaves instead of replying: tests/fakes/hostile.py)."""
         with self._lock:
             self._queue.extend(replies)
 
@@ -122,7 +124,7 @@ class FakeUpstream:
             self._received.clear()
             self._queue.clear()
 
-    def _take(self, request: Received) -> Reply:
+    def _take(self, request: Received) -> Reply | Hostile:
         """Record ``request`` and pick its reply, atomically so FIFO order is arrival order."""
         with self._lock:
             self._received.append(request)
@@ -208,6 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:
             traceback.print_exc()
             reply = rejection(fake.protocol, Rejected(f"fake upstream bug: {exc!r}", status=500))
+        if isinstance(reply, Hostile):
+            self.close_connection = True
+            reply.perform(self)
+            return
         headers = fake._default_headers(reply)
         if reply.streamed:
             self._send_stream(reply, headers)

@@ -102,3 +102,11 @@ def test_stream_callable_turns_a_crash_into_the_callers_stream_error():
     out = on_chunk(b"data: {}\n\n")
     assert b"event: error" in out and b"req-9" in out
     assert on_chunk(b"more") == []
+
+
+def test_a_failed_openai_stream_still_ends_with_done():
+    ctx = ir.RenderContext(model="m", created=1, request_id="r")
+    translator = convert.StreamTranslator("anthropic", "openai_chat", ctx)
+    on_chunk = _stream_callable(translator, "r", client="openai_chat")
+    on_chunk(b'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"x"}}\n\n')
+    assert on_chunk(b"").endswith(b"data: [DONE]\n\n")

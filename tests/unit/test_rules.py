@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from addons.rules import RulesError, expand_env, parse_rules
+from addons.rules import RulesError, Timeouts, expand_env, parse_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -246,3 +246,59 @@ def test_limits_take_a_positive_max_body_bytes() -> None:
         with pytest.raises(RulesError) as e:
             parse_rules(base + f"limits: {bad}\n", "r", {})
         assert e.value.key == key
+
+
+def test_timeouts_default_and_can_be_set_in_part() -> None:
+    assert parse(MINIMAL).timeouts == Timeouts(connect=10, first_byte=300, idle=120, retry_wait=10)
+    rules = parse(MINIMAL + "timeouts: {first_byte: 30, idle: 2.5, retry_wait: 0}\n")
+    assert rules.timeouts == Timeouts(connect=10, first_byte=30, idle=2.5, retry_wait=0)
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "key", "problem"),
+    [
+        ("timeouts: 5", "timeouts", "mapping"),
+        ("timeouts: {first_byte: 0}", "timeouts.first_byte", "from 0.01 to 3600 (got 0)"),
+        ("timeouts: {idle: -1}", "timeouts.idle", "got -1"),
+        ("timeouts: {connect: true}", "timeouts.connect", "got True"),
+        ("timeouts: {connect: '10'}", "timeouts.connect", "number of seconds"),
+        ("timeouts: {retry_wait: 99999}", "timeouts.retry_wait", "from 0 to 3600"),
+        ("timeouts: {read: 5}", "timeouts.read", "unknown key"),
+    ],
+)
+def test_bad_timeouts_name_their_key(timeouts: str, key: str, problem: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        parse(MINIMAL + timeouts + "\n")
+    assert caught.value.key == key and problem in caught.value.problem
+
+
+def test_fallbacks_are_kept_in_order_and_resolved_with_the_rule() -> None:
+    rules = parse(
+        MINIMAL.replace(
+            '{match: "gpt-*", provider: openai}',
+            '{match: "gpt-*", provider: openai, fallbacks: [anthropic/claude-x, openai/gpt-y]}',
+        )
+    )
+    assert rules.resolve("gpt-4o").fallbacks == ("anthropic/claude-x", "openai/gpt-y")
+    assert rules.resolve("claude-3").fallbacks == ()
+    assert rules.resolve("openai/gpt-4o").fallbacks == ()  # an explicit target is just that
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "key", "problem"),
+    [
+        ("anthropic/claude-x", "models[0].fallbacks", "list"),
+        ("[claude-x]", "models[0].fallbacks[0]", "provider/model"),
+        ("[anthropic/]", "models[0].fallbacks[0]", "provider/model"),
+        ("[azure/gpt-4o]", "models[0].fallbacks[0]", "no provider named 'azure'"),
+        ("[1]", "models[0].fallbacks[0]", "non-empty string"),
+    ],
+)
+def test_bad_fallbacks_name_their_entry(fallbacks: str, key: str, problem: str) -> None:
+    text = MINIMAL.replace(
+        '{match: "gpt-*", provider: openai}',
+        f'{{match: "gpt-*", provider: openai, fallbacks: {fallbacks}}}',
+    )
+    with pytest.raises(RulesError) as caught:
+        parse(text)
+    assert caught.value.key == key and problem in caught.value.problem
