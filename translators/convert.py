@@ -451,13 +451,11 @@ def _refuse_unmapped_fields(req: ir.Request) -> list[str]:
 # An upstream without one gets the request without it, and the drop is reported: the
 # model simply does not search, where refusing would stop Codex (which always sends
 # ``web_search``) on every other provider. A ``tool_choice`` forcing a hosted tool stays
-# in the source's ``extra`` and is refused. When the Anthropic codec renders
-# ``web_search`` as its ``web_search_20250305`` server tool and the Gemini codec as
-# ``googleSearch``, their sets get ``"web_search"``.
+# in the source's ``extra`` and is refused.
 HOSTED_TOOLS: dict[ir.Protocol, frozenset[str]] = {
     "openai_chat": frozenset(),
-    "anthropic": frozenset(),
-    "gemini": frozenset(),
+    "anthropic": frozenset({"web_search"}),  # the web_search_20250305 server tool
+    "gemini": frozenset({"web_search"}),  # googleSearch, without function tools only
 }
 
 
@@ -465,6 +463,8 @@ def _fit_hosted_tools(req: ir.Request, upstream: ir.Protocol) -> list[str]:
     if upstream == "openai_responses":
         return []  # OpenAI runs every hosted tool the Responses format names
     rendered = HOSTED_TOOLS.get(upstream, frozenset())
+    if upstream == "gemini" and req.tools:
+        rendered = frozenset()  # Gemini 2.x refuses Google Search beside function calling
     kept = [tool for tool in req.hosted_tools if tool.kind in rendered]
     dropped = [f"tools.{tool.kind}" for tool in req.hosted_tools if tool.kind not in rendered]
     req.hosted_tools = kept

@@ -582,14 +582,18 @@ def test_bug16_metadata_and_client_metadata_never_reach_other_upstreams():
         sent = orjson.loads(rendered.body)
         assert "client_metadata" not in rendered.body.decode()
         assert sent.get("metadata") is None or "k" not in sent["metadata"]
-        assert {"metadata", "client_metadata", "tools.web_search"} <= set(rendered.dropped)
+        assert {"metadata", "client_metadata"} <= set(rendered.dropped)
+        # Claude runs web search itself; Gemini cannot beside function tools, nor Chat.
+        searched = upstream == "anthropic"
+        assert ("tools.web_search" in rendered.dropped) is not searched
 
 
 def test_namespace_and_custom_tools_become_plain_functions():
     req = convert.parse_request(codex_body([]), "openai_responses")
     rendered = convert.render_request(req, "anthropic", model="m", default_max_tokens=4096)
     tools = {t["name"]: t for t in orjson.loads(rendered.body)["tools"]}
-    assert set(tools) == {"shell", "mcp__github__get_issue", "apply_patch"}
+    assert set(tools) == {"shell", "mcp__github__get_issue", "apply_patch", "web_search"}
+    assert tools["web_search"] == {"type": "web_search_20250305", "name": "web_search"}
     assert tools["apply_patch"]["input_schema"] == convert.CUSTOM_INPUT_SCHEMA
     assert "lark grammar:\nstart: patch" in tools["apply_patch"]["description"]
     assert (

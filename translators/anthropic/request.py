@@ -383,6 +383,19 @@ def _render_extra(extra: dict, body: dict) -> None:
             body[key] = value
 
 
+def _render_web_search(tool: ir.HostedTool) -> dict:
+    """Another format's web search as Anthropic's server tool; the domain filter and the
+    approximate user location have the same shape in OpenAI's Responses tool."""
+    out: dict = {"type": "web_search_20250305", "name": "web_search"}
+    filters = tool.options.get("filters")
+    if isinstance(filters, dict) and isinstance(filters.get("allowed_domains"), list):
+        out["allowed_domains"] = filters["allowed_domains"]
+    location = tool.options.get("user_location")
+    if isinstance(location, dict) and location.get("type") == "approximate":
+        out["user_location"] = location
+    return out
+
+
 def _render_tools(req: ir.Request, body: dict, same_protocol: bool) -> None:
     """A parameterless tool gets ``{"type":"object","properties":{}}``. A caller's
     ``parallel_tool_calls`` is ``disable_parallel_tool_use``, which needs a
@@ -395,6 +408,8 @@ def _render_tools(req: ir.Request, body: dict, same_protocol: bool) -> None:
         body["tools"] = [
             _render_tool(tool, hints.get(tool.name), unknown.get(tool.name)) for tool in req.tools
         ]
+    for hosted in req.hosted_tools:  # convert keeps only those Anthropic runs
+        body.setdefault("tools", []).append(_render_web_search(hosted))
     choice: dict | None = None
     if req.tool_choice is not None:
         choice = _render_tool_choice(req.tool_choice, req.tools)

@@ -303,7 +303,7 @@ def render_request(req: ir.Request) -> dict:
         body["systemInstruction"] = {"parts": system_parts}
         if "systemInstructionRole" in form:
             body["systemInstruction"]["role"] = form["systemInstructionRole"]
-    if req.tools or (same_protocol and "tools" in req.extra):
+    if req.tools or req.hosted_tools or (same_protocol and "tools" in req.extra):
         body["tools"] = _render_tools(req, form)
     if req.tool_choice is not None or (same_protocol and "toolConfig" in req.extra):
         body["toolConfig"] = _render_tool_config(req, form)
@@ -335,7 +335,10 @@ def _render_tools(req: ir.Request, form: dict) -> list[dict]:
                 decl["parameters"] = schema
         decl.update(how.get("extra", {}))
         decls.append(decl)
-    tools = [{"functionDeclarations": decls}] if decls else []
+    tools: list[dict] = [{"functionDeclarations": decls}] if decls else []
+    # Another format's web search is Google Search grounding (convert keeps it only
+    # without function tools: Gemini 2.x refuses the two together).
+    tools += [{"googleSearch": {}} for _ in req.hosted_tools]
     if req.source == PROTOCOL:
         tools += req.extra.get("tools", [])
     return tools
