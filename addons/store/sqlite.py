@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -466,7 +467,7 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     # isolation_level=None: transactions are only the explicit ones below.
     db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(db, timeout)
         db.execute("PRAGMA synchronous = NORMAL")
         with _transaction(db, "IMMEDIATE"):
             for statement in SCHEMA:
@@ -483,6 +484,21 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _enable_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Switching a new file to WAL needs a lock SQLite does not wait for (its busy
+    handler is not called): two processes opening the same new file at once can get
+    "database is locked" here, so this one waits a little and tries again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
