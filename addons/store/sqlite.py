@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import time
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
