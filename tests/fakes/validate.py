@@ -833,6 +833,8 @@ def _check_gemini_generation_config(config: Any) -> None:
 # and include types of its unions. tests/unit/test_fake_responses.py keeps these equal to
 # the SDK's, so a field a new SDK adds fails a test instead of being refused here.
 OPENAI_RESPONSES_FIELDS = _fields(
+    # access_programs, background_options and image: openai 3.x's create fields.
+    "access_programs background_options image "
     "background context_management conversation include input instructions max_output_tokens "
     "max_tool_calls metadata model moderation parallel_tool_calls previous_response_id prompt "
     "prompt_cache_key prompt_cache_options prompt_cache_retention reasoning safety_identifier "
@@ -844,6 +846,7 @@ OPENAI_INPUT_TOKENS_FIELDS = _fields(
     "reasoning text tool_choice tools truncation"
 )
 RESPONSES_ITEM_TYPES = _fields(
+    "configuration_update "  # openai 3.x
     "additional_tools apply_patch_call apply_patch_call_output code_interpreter_call compaction "
     "compaction_trigger computer_call computer_call_output custom_tool_call "
     "custom_tool_call_output file_search_call function_call function_call_output "
