@@ -118,6 +118,31 @@ class Gateway:
             self.process.kill()
 
 
+def refused_start(rules_path: Path, *extra: str) -> str:
+    """Start mitmdump with the addon as a user would and expect it to refuse: the
+    output it printed before exiting (the caller checks it names the problem)."""
+    result = subprocess.run(
+        [
+            MITMDUMP,
+            "-s",
+            str(ROOT / "addons" / "gateway.py"),
+            "--set",
+            f"rules={rules_path}",
+            *extra,
+            "--listen-host",
+            "127.0.0.1",
+            "--listen-port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode != 0, "mitmdump started where it should have refused"
+    return result.stdout + result.stderr
+
+
 def start_gateway(
     rules_path: Path, log_path: Path, *extra: str, script: Path | None = None
 ) -> Gateway:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 import openai
 import orjson
+import pytest
 
 from tests.fakes import Reply
 from tests.harness import CALLER_KEY, Gateway
@@ -27,6 +28,9 @@ GEMINI = "gemini-2.5-flash"
 GEMINI_3 = "gemini-3-pro-preview"  # the fake demands thought signatures on its calls
 MODELS = {"anthropic": CLAUDE, "gemini": GEMINI}
 PROVIDERS = ["anthropic", "gemini"]
+# Every Responses test file runs unary and streamed, and against both translated providers.
+STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
+BOTH = pytest.mark.parametrize("provider", PROVIDERS)
 
 
 # ------------------------------------------------------------ recorded streams

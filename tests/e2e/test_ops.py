@@ -3,7 +3,6 @@ ttft_ms, on a real mitmdump with the official SDKs as callers."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import httpx
@@ -14,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.clients import anthropic_client, gemini_client, openai_client
 from tests.fakes.replies import Reply
-from tests.harness import MITMDUMP, ROOT, free_port, rules_yaml, start_gateway
+from tests.harness import refused_start, rules_yaml, start_gateway
 
 HI = [{"role": "user", "content": "Hi"}]
 
@@ -241,24 +240,6 @@ def test_gateway_log_writes_the_lines_to_a_file_with_ttft_on_streams(fakes, tmp_
 def test_a_gateway_log_that_cannot_be_written_stops_start_up(tmp_path, fakes):
     rules = tmp_path / "rules.yaml"
     rules.write_text(rules_yaml(fakes))
-    result = subprocess.run(
-        [
-            MITMDUMP,
-            "-s",
-            str(ROOT / "addons" / "gateway.py"),
-            "--set",
-            f"rules={rules}",
-            "--set",
-            f"gateway_log={tmp_path / 'no-such-dir' / 'x.jsonl'}",
-            "--listen-host",
-            "127.0.0.1",
-            "--listen-port",
-            str(free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.returncode != 0
-    assert "gateway_log: cannot write to" in result.stdout + result.stderr
+    unwritable = tmp_path / "no-such-dir" / "x.jsonl"
+    output = refused_start(rules, "--set", f"gateway_log={unwritable}")
+    assert "gateway_log: cannot write to" in output

@@ -19,8 +19,9 @@ import orjson
 import pytest
 
 from tests.e2e.responses_support import (
+    BOTH,
     MODELS,
-    PROVIDERS,
+    STREAMS,
     answer,
     anthropic_reply,
     call_output,
@@ -34,9 +35,6 @@ from tests.e2e.responses_support import (
 )
 from tests.fakes import Reply
 from tests.responses_grammar import validate_sse
-
-STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
-BOTH = pytest.mark.parametrize("provider", PROVIDERS)
 
 WEATHER = {
     "type": "function",

@@ -11,10 +11,11 @@ import orjson
 import pytest
 
 from tests.e2e.responses_support import (
+    BOTH,
     CLAUDE,
     GEMINI_3,
     MODELS,
-    PROVIDERS,
+    STREAMS,
     answer,
     anthropic_frames,
     anthropic_reply,
@@ -29,9 +30,6 @@ from tests.e2e.responses_support import (
 )
 from tests.fakes import Reply
 from tests.responses_grammar import validate_sse
-
-STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
-BOTH = pytest.mark.parametrize("provider", PROVIDERS)
 
 LARK = 'start: begin_patch hunk+ end_patch\nbegin_patch: "*** Begin Patch" LF\n'
 PATCH = "*** Begin Patch\n*** Update File: a.py\n@@\n-x = 1\n+x = 2\n*** End Patch\n"

@@ -13,10 +13,11 @@ import orjson
 import pytest
 
 from tests.e2e.responses_support import (
+    BOTH,
     CLAUDE,
     GEMINI_3,
     MODELS,
-    PROVIDERS,
+    STREAMS,
     answer,
     anthropic_reply,
     call_output,
@@ -28,9 +29,6 @@ from tests.e2e.responses_support import (
 )
 from tests.fakes import Reply
 from tests.harness import rules_yaml, start_gateway
-
-STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
-BOTH = pytest.mark.parametrize("provider", PROVIDERS)
 
 LOOKUP = {
     "type": "function",

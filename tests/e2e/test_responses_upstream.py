@@ -13,11 +13,9 @@ import pytest
 from google.genai import types
 
 from tests.e2e.clients import anthropic_client, gemini_client, openai_client
-from tests.e2e.responses_support import sdk
+from tests.e2e.responses_support import STREAMS, sdk
 from tests.fakes import Reply
 from tests.fakes.openai_responses import _MESSAGE_TEXT, _SUMMARY_TEXT
-
-STREAMS = pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
 
 
 def responses_sent(fakes) -> dict:
